@@ -1,0 +1,56 @@
+# Task runner of the course. `make help` lists the targets.
+# Everything runs inside .venv, created from requirements.txt on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# nbgrader runs `alembic`, which lives in the environment's bin folder.
+export PATH := $(BIN):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+PYTEST_ARGS ?=
+
+.PHONY: help setup book test test-fast lint format release check-release clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@echo "==> Setting up $(VENV) (first run downloads TensorFlow; a few minutes)"
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 12) else "Python 3.11 or 3.12 is needed, this is %d.%d: set PYTHON=python3.11" % v)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+	@touch $@
+	@echo "==> $(VENV) is ready"
+
+setup: $(VENV)/.installed  ## create .venv with everything the course needs
+
+book: setup  ## build the website into _build/html (executes every chapter, cached)
+	@echo "==> Building the book (chapters execute on a cold cache: a few minutes)"
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "==> Done: open _build/html/index.html"
+
+test: setup  ## run the whole test suite (builds the book, grades every assignment)
+	$(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+
+test-fast: setup  ## the quick subset: no notebook execution, no book build
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: setup  ## ruff and notebook formatting checks
+	$(BIN)/ruff check reglab tests nbgrader_config.py
+	$(BIN)/python -m reglab.course format --check
+
+format: setup  ## normalize every notebook (no outputs, stable metadata) and ruff --fix
+	$(BIN)/python -m reglab.course format
+	$(BIN)/ruff check --fix reglab tests nbgrader_config.py
+
+release: setup  ## regenerate exercises/ from solutions/
+	$(BIN)/python -m reglab.course release
+
+check-release: setup  ## fail if exercises/ is not what solutions/ generates
+	$(BIN)/python -m reglab.course release --check
+
+clean:  ## remove the build and nbgrader's working files (keeps .venv)
+	rm -rf _build gradebook.db submitted autograded feedback .pytest_cache

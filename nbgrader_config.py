@@ -1,0 +1,54 @@
+"""nbgrader configuration of the course (instructor side).
+
+solutions/ holds the instructor notebooks (nbgrader's "source"), exercises/ the
+released student notebooks. Grading state (gradebook.db, submitted/,
+autograded/, feedback/) is git-ignored.
+"""
+
+c = get_config()  # noqa: F821 (injected by traitlets)
+
+c.CourseDirectory.course_id = "regularization-in-deep-learning"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.root = "."
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+
+# A per-cell limit well above nbgrader's 30 s default: a cell that trains a
+# small model on a slow laptop must not be cut off, an infinite loop must.
+c.Execute.timeout = 300
+c.Execute.interrupt_on_timeout = True
+
+# TensorFlow's C++ and absl log lines go to stderr, and nbgrader gives zero
+# points to a test cell with anything on stderr. The notebooks silence them at
+# the root (reglab sets TF_CPP_MIN_LOG_LEVEL=3 and TF_ENABLE_ONEDNN_OPTS=0 before
+# TensorFlow loads); this drops any such line that still slips through.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = (
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)"
+    r"|[IWE]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\])"
+)
+
+# Submissions that patch what the tests rely on (comparison helpers, builtins,
+# the kernel's error display) or read the instructor's files get no automatic points
+# and a message saying why (reglab/nbgrader_ext.py); the rest is nbgrader's default.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "reglab.nbgrader_ext.TamperScan",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# Students keep outputs small; a runaway print is truncated, not stored.
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
+
+# Hidden tests are stripped from the feedback students receive.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "nbgrader.preprocessors.ClearHiddenTests",
+]

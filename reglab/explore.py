@@ -1,0 +1,93 @@
+"""Controls that work in Jupyter and on the static website.
+
+``explorer`` renders a figure for every value of a control ahead of time and
+shows them behind an HTML range slider with a few lines of inline script: it
+responds without a kernel, offline and from ``file://``. ``live`` is the same
+control as an ipywidgets slider that recomputes in a running kernel.
+"""
+
+import base64
+import hashlib
+import html
+import io
+from collections.abc import Callable, Sequence
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+_SCRIPT = """<script>
+(function () {
+  var root = document.getElementById("%(uid)s");
+  var slider = root.querySelector("input[type=range]");
+  var shown = root.querySelector("output");
+  var frames = root.querySelectorAll("figure[data-frame]");
+  function show(i) {
+    frames.forEach(function (f, j) { f.hidden = (j !== i); });
+    shown.textContent = frames[i].getAttribute("data-label");
+  }
+  slider.addEventListener("input", function () { show(parseInt(slider.value, 10)); });
+  show(parseInt(slider.value, 10));
+})();
+</script>"""
+
+
+def _png(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def explorer_html(
+    values: Sequence,
+    render: Callable[[object], Figure],
+    label: str,
+    alt: Callable[[object], str],
+    start: int = 0,
+) -> str:
+    """HTML for a slider over ``values``; ``render(v)`` draws the figure shown at ``v``."""
+    if not values:
+        raise ValueError("explorer needs at least one value for its slider")
+    if not 0 <= start < len(values):
+        raise ValueError(f"start={start} is not an index of the {len(values)} values")
+    uid = "rx-" + hashlib.sha1((label + repr(list(values))).encode()).hexdigest()[:10]
+    frames = []
+    for i, value in enumerate(values):
+        hidden = "" if i == start else " hidden"
+        text = html.escape(f"{value:g}" if isinstance(value, float) else str(value))
+        frames.append(
+            f'<figure data-frame="{i}" data-label="{text}"{hidden} style="margin:0">'
+            f'<img src="data:image/png;base64,{_png(render(value))}" '
+            f'alt="{html.escape(alt(value))}" style="max-width:100%"></figure>'
+        )
+    first = html.escape(str(values[start]))
+    return (
+        f'<div class="reglab-explorer" id="{uid}">'
+        f'<label style="display:block;margin-bottom:.5em">{html.escape(label)}: '
+        f'<input type="range" min="0" max="{len(values) - 1}" step="1" value="{start}" '
+        f'aria-label="{html.escape(label)}" style="vertical-align:middle;width:50%"> '
+        f"<output>{first}</output></label>{''.join(frames)}</div>" + _SCRIPT % {"uid": uid}
+    )
+
+
+def explorer(values: Sequence, render: Callable[[object], Figure], label: str,
+             alt: Callable[[object], str], start: int = 0):
+    """Display the slider of :func:`explorer_html` in the notebook (and the website)."""
+    from IPython.display import HTML
+
+    return HTML(explorer_html(values, render, label, alt, start))
+
+
+def live(values: Sequence, render: Callable[[object], Figure], label: str):
+    """An ipywidgets slider over ``values`` that calls ``render`` in the running kernel."""
+    import ipywidgets as widgets
+
+    slider = widgets.SelectionSlider(options=list(values), description=label,
+                                     continuous_update=False,
+                                     style={"description_width": "initial"})
+
+    def draw(value):
+        render(value)
+        plt.show()
+
+    return widgets.interact(draw, value=slider)

@@ -1,0 +1,134 @@
+"""Grade simulated submissions with the real ``nbgrader autograde``.
+
+A submission is built from the committed release (exercises/): the solution is the
+release with every solution cell filled from solutions/; a mutant is the solution
+with one wrong function appended to the cell that defines it; an alternative is the
+solution with a correct answer in another style appended the same way; a cheat
+appends hostile code to an unsolved or wrong submission.
+"""
+
+import copy
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from reglab.course import ROOT, nbgrader_env
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+
+
+def load_cases(assignment: str):
+    """The module tests/submissions/<assignment>.py (MUTANTS and ALTERNATIVES)."""
+    path = SUBMISSIONS / f"{assignment}.py"
+    spec = importlib.util.spec_from_file_location(f"cases_{assignment}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def notebook_name(assignment: str) -> str:
+    return f"{assignment}.ipynb"
+
+
+def read(folder: str, assignment: str) -> nbformat.NotebookNode:
+    return nbformat.read(ROOT / folder / assignment / notebook_name(assignment), as_version=4)
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def solution_submission(assignment: str) -> nbformat.NotebookNode:
+    """The release with each solution cell filled as a student who solved it would."""
+    source = {_grade_id(c): c for c in read("solutions", assignment).cells if _grade_id(c)}
+    nb = read("exercises", assignment)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            lines = source[meta["grade_id"]].source.splitlines()
+            cell.source = "\n".join(line for line in lines if not MARKER.match(line))
+    return nb
+
+
+def graded_functions(assignment: str) -> list[str]:
+    """The ids of the code solution cells: by convention, the graded function's name."""
+    return [c.metadata.nbgrader["grade_id"] for c in read("solutions", assignment).cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+
+
+def with_code(nb: nbformat.NotebookNode, name: str, code: str) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with ``code`` appended to the solution cell whose grade_id is ``name``."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if _grade_id(cell) == name and cell.metadata.nbgrader.get("solution"):
+            cell.source += "\n\n" + code.strip("\n")
+            return nb
+    raise KeyError(f"no solution cell {name!r}")
+
+
+def with_first_code(nb: nbformat.NotebookNode, code: str) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with ``code`` appended to its first code solution cell."""
+    first = next(_grade_id(c) for c in nb.cells
+                 if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
+    return with_code(nb, first, code)
+
+
+@dataclass
+class Result:
+    """Per-cell scores of one autograded submission: {grade_id: (score, max_score)}."""
+
+    cells: dict[str, tuple[float | None, float]] = field(default_factory=dict)
+    log: str = ""
+
+    def auto(self, prefix: str = "test_") -> tuple[float, float]:
+        """Total score and maximum over the autograded test cells whose id starts with prefix."""
+        picked = [v for k, v in self.cells.items() if k.startswith(prefix)]
+        return sum(s or 0.0 for s, _ in picked), sum(m for _, m in picked)
+
+
+def autograde(assignment: str, submissions: dict[str, nbformat.NotebookNode], workdir: Path
+              ) -> dict[str, Result]:
+    """Autograde every submission (student id -> notebook) in a fresh course directory.
+
+    The course directory holds no solutions/ while student code runs: nbgrader reads
+    the instructor's cells from the gradebook, so a submission cannot read them from disk.
+    """
+    from nbgrader.api import Gradebook
+
+    course = workdir / f"course-{assignment}"
+    if course.exists():
+        shutil.rmtree(course)
+    course.mkdir(parents=True)
+    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    run = [sys.executable, "-m", "nbgrader"]
+    subprocess.run(run + ["generate_assignment", assignment, "--force", "--log-level=ERROR"],
+                   cwd=course, env=nbgrader_env(), check=True, capture_output=True)
+    shutil.rmtree(course / "solutions" / assignment)
+    (course / "solutions" / assignment).mkdir()
+    for student, nb in submissions.items():
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / notebook_name(assignment))
+    done = subprocess.run(run + ["autograde", assignment, "--force"], cwd=course,
+                          env=nbgrader_env(), capture_output=True, text=True, timeout=3000)
+    results = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student in submissions:
+            result = Result(log=done.stderr)
+            try:
+                sub = gb.find_submission_notebook(assignment, assignment, student)
+            except Exception:  # noqa: BLE001 - not graded at all: report with the log
+                results[student] = result
+                continue
+            for grade in sub.grades:
+                result.cells[grade.name] = (grade.score, grade.max_score)
+            results[student] = result
+    return results

@@ -1,0 +1,92 @@
+"""Every assignment, graded by the real nbgrader: the solution gets full marks, the
+untouched release zero, each plausible wrong answer loses points, each correct
+answer in another style keeps full marks, each cheat gains nothing."""
+
+import pytest
+
+from reglab.course import assignments
+from tests import harness
+from tests.submissions import CHEATS
+
+pytestmark = pytest.mark.slow
+ASSIGNMENTS = assignments()
+MUTANTS = [(a, f, m) for a in ASSIGNMENTS
+           for f, ms in harness.load_cases(a).MUTANTS.items() for m in ms]
+ALTERNATIVES = [(a, k) for a in ASSIGNMENTS for k in harness.load_cases(a).ALTERNATIVES]
+_graded: dict[str, dict[str, harness.Result]] = {}
+
+
+def graded(assignment: str, tmp_path_factory) -> dict[str, harness.Result]:
+    """All submissions of one assignment, autograded together once per test worker."""
+    if assignment not in _graded:
+        solution = harness.solution_submission(assignment)
+        cases = harness.load_cases(assignment)
+        subs = {"solution": solution, "release": harness.read("exercises", assignment)}
+        for function, mutants in cases.MUTANTS.items():
+            for i, code in enumerate(mutants.values()):
+                subs[f"mutant-{function}-{i}"] = harness.with_code(solution, function, code)
+        for i, functions in enumerate(cases.ALTERNATIVES.values()):
+            nb = solution
+            for function, code in functions.items():
+                nb = harness.with_code(nb, function, code)
+            subs[f"alternative-{i}"] = nb
+        names = harness.graded_functions(assignment)
+        for key, cheat in CHEATS.items():
+            subs[f"cheat-{key}"] = cheat(harness, assignment, names)
+        _graded[assignment] = harness.autograde(assignment, subs, tmp_path_factory.mktemp("g"))
+    return _graded[assignment]
+
+
+def _group(assignment):
+    return pytest.mark.xdist_group(assignment)
+
+
+@pytest.mark.parametrize("assignment", [pytest.param(a, marks=_group(a)) for a in ASSIGNMENTS])
+def test_solution_gets_full_marks(assignment, tmp_path_factory):
+    result = graded(assignment, tmp_path_factory)["solution"]
+    lost = {k: v for k, v in result.cells.items() if k.startswith("test_") and v[0] != v[1]}
+    assert result.cells, f"the solution was not graded:\n{result.log[-3000:]}"
+    assert not lost, f"the solution lost points in {lost}"
+
+
+@pytest.mark.parametrize("assignment", [pytest.param(a, marks=_group(a)) for a in ASSIGNMENTS])
+def test_untouched_release_gets_zero(assignment, tmp_path_factory):
+    result = graded(assignment, tmp_path_factory)["release"]
+    assert result.cells, f"the release was not graded:\n{result.log[-3000:]}"
+    scored = {k: v for k, v in result.cells.items() if v[0]}
+    assert not scored, f"the untouched release scored in {scored}"
+
+
+@pytest.mark.parametrize(
+    "assignment,function,mutant",
+    [pytest.param(a, f, m, marks=_group(a), id=f"{a}:{f}:{m}") for a, f, m in MUTANTS],
+)
+def test_wrong_answer_loses_points(assignment, function, mutant, tmp_path_factory):
+    index = list(harness.load_cases(assignment).MUTANTS[function]).index(mutant)
+    result = graded(assignment, tmp_path_factory)[f"mutant-{function}-{index}"]
+    score, maximum = result.auto(f"test_{function}")
+    assert maximum > 0, f"no test cell is named test_{function}_*"
+    assert score < maximum, f"{mutant!r} kept all {maximum} points of {function}"
+
+
+@pytest.mark.parametrize(
+    "assignment,alternative",
+    [pytest.param(a, k, marks=_group(a), id=f"{a}:{k}") for a, k in ALTERNATIVES],
+)
+def test_correct_answer_in_another_style_gets_full_marks(assignment, alternative,
+                                                         tmp_path_factory):
+    index = list(harness.load_cases(assignment).ALTERNATIVES).index(alternative)
+    result = graded(assignment, tmp_path_factory)[f"alternative-{index}"]
+    lost = {k: v for k, v in result.cells.items() if k.startswith("test_") and v[0] != v[1]}
+    assert result.cells and not lost, f"{alternative!r} lost points in {lost}"
+
+
+@pytest.mark.parametrize(
+    "assignment,cheat",
+    [pytest.param(a, c, marks=_group(a), id=f"{a}:{c}") for a in ASSIGNMENTS for c in CHEATS],
+)
+def test_cheat_gains_nothing(assignment, cheat, tmp_path_factory):
+    result = graded(assignment, tmp_path_factory)[f"cheat-{cheat}"]
+    score, maximum = result.auto()
+    assert result.cells, "the cheat was not graded"
+    assert score == 0, f"the cheat {cheat!r} scored {score} of {maximum}: {result.cells}"
