@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 PYTEST_ARGS ?=
 
-.PHONY: help setup book test test-fast lint format release check-release clean
+.PHONY: help setup book test test-fast lint format release check-release bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,7 +33,7 @@ book: setup  ## build the website into _build/html (executes every chapter, cach
 	@echo "==> Done: open _build/html/index.html"
 
 test: setup  ## run the whole test suite (builds the book, grades every assignment)
-	$(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=20 $(PYTEST_ARGS)
 
 test-fast: setup  ## the quick subset: no notebook execution, no book build
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
@@ -51,6 +51,9 @@ release: setup  ## regenerate exercises/ from solutions/
 
 check-release: setup  ## fail if exercises/ is not what solutions/ generates
 	$(BIN)/python -m reglab.course release --check
+
+bench: setup  ## time chapters, autograding and the book; writes docs/benchmark.md
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 clean:  ## remove the build and nbgrader's working files (keeps .venv)
 	rm -rf _build gradebook.db submitted autograded feedback .pytest_cache

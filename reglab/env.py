@@ -25,7 +25,9 @@ def setup(seed: int = 0, use_keras: bool = True) -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
     if use_keras:
         import keras
+        import tensorflow as tf
 
+        tf.get_logger().setLevel(logging.ERROR)  # TensorFlow resets its logger on import
         keras.utils.set_random_seed(seed)
     else:
         random.seed(seed)

@@ -1,0 +1,160 @@
+"""Benchmark of the course (`make bench`): a measurement, not a test.
+
+Reports, as a Markdown table printed and written to docs/benchmark.md:
+each chapter's wall time top to bottom in a fresh kernel and the kernel's peak resident
+memory; each assignment's `nbgrader autograde` time for one submission (the solution)
+against the floor (a fresh kernel that only imports TensorFlow and Keras); and the book's
+cold build and no-change rebuild. Each figure is the median of --repeat runs.
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+from reglab.course import KERNELSPEC, ROOT, assignments, nbgrader_env
+from tests import harness
+from tests.common import chapters
+
+BUDGET_CHAPTER_S = {"08_workflow": 120}
+
+
+def _peak_rss(pid_holder: dict, stop: threading.Event, out: dict) -> None:
+    peak = 0
+    while not stop.is_set():
+        pid = pid_holder.get("pid")
+        if pid:
+            try:
+                peak = max(peak, psutil.Process(pid).memory_info().rss)
+            except psutil.Error:
+                pass
+        time.sleep(0.05)
+    out["peak"] = peak
+
+
+def run_notebook(nb: nbformat.NotebookNode, cwd: Path) -> tuple[float, float]:
+    """Execute ``nb`` in a fresh kernel: (wall seconds, peak kernel RSS in MB)."""
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(cwd)}})
+    holder, out, stop = {}, {}, threading.Event()
+    watcher = threading.Thread(target=_peak_rss, args=(holder, stop, out))
+    start = time.perf_counter()
+    with client.setup_kernel():
+        holder["pid"] = client.km.provisioner.process.pid
+        watcher.start()
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
+    elapsed = time.perf_counter() - start
+    stop.set()
+    watcher.join()
+    return elapsed, out.get("peak", 0) / 1e6
+
+
+def floor_notebook() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.cells = [nbformat.v4.new_code_cell("import reglab\nreglab.setup(seed=0)\nimport keras")]
+    return nb
+
+
+def autograde_seconds(assignment: str, workdir: Path) -> float:
+    start = time.perf_counter()
+    result = harness.autograde(assignment, {"solution": harness.solution_submission(assignment)},
+                               workdir)
+    elapsed = time.perf_counter() - start
+    score, maximum = result["solution"].auto()
+    if score != maximum:
+        print(f"  warning: the solution of {assignment} scored {score}/{maximum}")
+    return elapsed
+
+
+def book_seconds(clean: bool) -> float:
+    if clean:
+        shutil.rmtree(ROOT / "_build", ignore_errors=True)
+    start = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "-W", "-n",
+                    "--keep-going", "-q"], cwd=ROOT, env=nbgrader_env(), check=True,
+                   capture_output=True)
+    return time.perf_counter() - start
+
+
+def median(func, repeat: int) -> float:
+    return statistics.median(func() for _ in range(repeat))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--skip-book", action="store_true", help="do not time the book build")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmark.md")
+    args = parser.parse_args()
+    rows = []
+    total = len(chapters()) + len(assignments()) + 2
+    step = 0
+
+    def progress(what: str) -> None:
+        nonlocal step
+        step += 1
+        print(f"[{step}/{total}] {what}", flush=True)
+
+    progress("floor: fresh kernel importing TensorFlow and Keras")
+    floor = median(lambda: run_notebook(floor_notebook(), ROOT)[0], args.repeat)
+    rows.append(("floor: kernel start + import TensorFlow/Keras", f"{floor:.1f} s", "", ""))
+    for chapter in chapters():
+        progress(f"chapter {chapter.stem}")
+        runs = [run_notebook(nbformat.read(chapter, as_version=4), chapter.parent)
+                for _ in range(args.repeat)]
+        wall = statistics.median(r[0] for r in runs)
+        rss = max(r[1] for r in runs)
+        budget = BUDGET_CHAPTER_S.get(chapter.stem, 60)
+        ok = wall <= budget and rss <= 1500
+        rows.append((f"chapter {chapter.stem}", f"{wall:.1f} s", f"{rss:.0f} MB",
+                     f"{'ok' if ok else 'OVER'} (≤ {budget} s, ≤ 1500 MB)"))
+    with tempfile.TemporaryDirectory(prefix="reglab-bench-") as tmp:
+        for assignment in assignments():
+            progress(f"autograde {assignment}")
+            wall = median(lambda a=assignment: autograde_seconds(a, Path(tmp)), args.repeat)
+            ratio = wall / floor
+            rows.append((f"autograde {assignment} (one submission)", f"{wall:.1f} s",
+                         f"{ratio:.1f} × floor", "ok (≤ 2.5 × floor)" if ratio <= 2.5 else "OVER"))
+    progress("book: cold build, then rebuild with nothing changed")
+    if not args.skip_book:
+        cold = book_seconds(clean=True)
+        warm = book_seconds(clean=False)
+        rows.append(("book: cold build", f"{cold:.0f} s", "", "ok (≤ 360 s)" if cold <= 360
+                     else "OVER"))
+        rows.append(("book: rebuild, nothing changed", f"{warm:.0f} s", "",
+                     "ok (≤ 30 s)" if warm <= 30 else "OVER"))
+
+    import keras
+    import tensorflow as tf
+
+    header = (f"# Benchmark\n\nMeasured {date.today()} with `make bench` (median of "
+              f"{args.repeat} run(s)) on {platform.machine()} with {os.cpu_count()} cores, "
+              f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python "
+              f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras "
+              f"{keras.__version__}.\n\n| what | time | memory / ratio | budget |\n"
+              "|---|---|---|---|\n")
+    table = header + "".join(f"| {' | '.join(r)} |\n" for r in rows)
+    args.output.write_text(table)
+    print("\n" + table + f"\nwritten to {args.output.relative_to(ROOT)}")
+    over = [r[0] for r in rows if "OVER" in r[3]]
+    print(f"{len(rows)} figures, {len(over)} over budget" + (f": {over}" if over else "."))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

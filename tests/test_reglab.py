@@ -1,0 +1,159 @@
+"""Unit tests of the helper package: grading checks, tamper scan, explorer, data, set-up."""
+
+import warnings
+
+import nbformat
+import numpy as np
+import pytest
+
+from reglab import data, explore, grading
+from reglab.course import normalize
+from reglab.nbgrader_ext import scan
+
+
+class Anything(float):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+
+def test_assert_close_accepts_right_and_rejects_wrong():
+    grading.assert_close(1.0 + 1e-9, 1.0, "x")
+    grading.assert_close(np.float32(2.5), 2.5, "x")
+    grading.assert_close([1.0, 2.0], np.array([1.0, 2.0]), "v")
+    with pytest.raises(AssertionError, match="expected"):
+        grading.assert_close(1.1, 1.0, "x")
+    with pytest.raises(AssertionError, match="shape"):
+        grading.assert_close([1.0], np.array([1.0, 2.0]), "v")
+    with pytest.raises(AssertionError, match="NaN"):
+        grading.assert_close(float("nan"), 1.0, "x")
+
+
+def test_objects_that_equal_anything_are_read_as_numbers():
+    with pytest.raises(AssertionError):
+        grading.assert_close(Anything(0.0), 3.0, "x")
+    with pytest.raises(AssertionError):
+        grading.assert_equal(Anything(0.0), "high bias", "label")
+    with pytest.raises(AssertionError, match="Python float"):
+        grading.to_float(object(), "x")
+
+
+def test_assert_equal_checks_type_and_value():
+    grading.assert_equal(np.int64(3), 3, "n")
+    grading.assert_equal(None, None, "n")
+    with pytest.raises(AssertionError):
+        grading.assert_equal(True, 1, "n")
+    with pytest.raises(AssertionError):
+        grading.assert_equal("a", "b", "s", hint="h")
+
+
+def test_assert_raises():
+    grading.assert_raises(ValueError, int, "x", what="int('x')")
+    with pytest.raises(AssertionError, match="nothing was raised"):
+        grading.assert_raises(ValueError, int, "3", what="int('3')")
+    with pytest.raises(AssertionError, match="got TypeError"):
+        grading.assert_raises(ValueError, int, None, what="int(None)")
+
+
+def test_tampering_is_detected(monkeypatch):
+    grading.check_untampered()
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    with pytest.raises(grading.TamperingError, match="numpy.allclose"):
+        grading.check_untampered()
+
+
+def test_tampering_with_the_checks_themselves_is_detected(monkeypatch):
+    monkeypatch.setattr(grading, "assert_close", lambda *a, **k: None)
+    with pytest.raises(grading.TamperingError, match="assert_close"):
+        grading.check_untampered()
+
+
+def test_binomial_bounds_and_relative_error():
+    low, high = grading.binomial_bounds(10_000, 0.3)
+    assert low < 3000 < high and high - low < 500
+    assert grading.relative_error([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert grading.relative_error([1.0], [1.1]) == pytest.approx(0.1 / 2.1)
+
+
+@pytest.mark.parametrize("code", [
+    "np.allclose = lambda *a, **k: True",
+    "import reglab.grading\nreglab.grading.assert_close = print",
+    "_g = None",
+    "get_ipython().showtraceback = None",
+    "import builtins\nbuiltins.AssertionError = Exception",
+    "exec('x = 1')",
+    "open('../../solutions/a/a.ipynb')",
+    "def isinstance(a, b):\n    return True",
+    "import sys\nsys.modules['numpy'] = None",
+    "f.__code__ = g.__code__",
+])
+def test_scan_flags_tampering(code):
+    assert scan(code), code
+
+
+@pytest.mark.parametrize("code", [
+    "def f(x):\n    return np.mean(x ** 2)",
+    "class Layer(keras.layers.Layer):\n    def __init__(self, rate, **kw):\n"
+    "        super().__init__(**kw)\n        self.rate = rate",
+    "import warnings\nwarnings.warn('careful')",
+    "import math, statistics\nx = math.sqrt(2)",
+    "%matplotlib inline\ny = [i for i in range(3)]",
+    "def broken(:",
+])
+def test_scan_accepts_ordinary_code(code):
+    assert scan(code) == [], scan(code)
+
+
+def test_explorer_html_has_one_frame_per_value_and_alt_text():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def render(v):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, v])
+        return fig
+
+    page = explore.explorer_html([1, 2, 3], render, "slope", alt=lambda v: f"line of slope {v}",
+                                 start=1)
+    assert page.count("<figure") == 3 and page.count(" hidden") == 2
+    assert 'alt="line of slope 3"' in page and 'type="range"' in page
+    assert "http" not in page, "the explorer must not load anything from the network"
+    with pytest.raises(ValueError):
+        explore.explorer_html([], render, "slope", alt=str)
+
+
+def test_digits_split_is_deterministic_offline_and_disjoint():
+    a, b = data.digits(seed=3), data.digits(seed=3)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    n = sum(len(a[k]) for k in ("y_train", "y_val", "y_test"))
+    assert n == 1797 and a["x_train"].shape[1] == 64
+    assert 0.0 <= a["x_train"].min() and a["x_train"].max() <= 1.0
+    assert len(data.digits(n_train=50)["x_train"]) == 50
+
+
+def test_sine_data_rejects_bad_arguments():
+    with pytest.raises(ValueError):
+        data.sine_data(0, 0.1, np.random.default_rng(0))
+
+
+def test_setup_sends_warnings_to_stdout(capsys):
+    import reglab
+
+    reglab.setup(seed=1, use_keras=False)
+    warnings.warn("visible but harmless", UserWarning, stacklevel=1)
+    out, err = capsys.readouterr()
+    assert "visible but harmless" in out and err == ""
+
+
+def test_normalize_is_idempotent_and_completes_nbgrader_metadata():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {
+        "grade_id": "test_x", "points": 2}}, outputs=[], execution_count=3)]
+    once = normalize(nb)
+    meta = once.cells[0].metadata.nbgrader
+    assert meta["grade"] and meta["locked"] and not meta["solution"] and meta["points"] == 2
+    assert once.cells[0].execution_count is None
+    assert normalize(once) == once

@@ -1,0 +1,107 @@
+"""Fast checks of the repository: notebooks clean and conventional, no leaks, lint."""
+
+import json
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from reglab.course import ROOT, format_notebooks, notebooks
+from tests import harness
+from tests.common import ASSIGNMENTS, chapters, secret_lines
+
+
+def test_notebooks_are_stored_clean():
+    """No outputs, no execution counts, stable ids and metadata (`make format` fixes)."""
+    dirty = format_notebooks(notebooks(), check=True)
+    assert not dirty, f"run `make format`: {[str(p.relative_to(ROOT)) for p in dirty]}"
+
+
+def test_every_chapter_is_in_the_book_and_paired_with_an_assignment():
+    listed = {p.stem for p in chapters()}
+    on_disk = {p.stem for p in (ROOT / "chapters").glob("*.ipynb")}
+    assert on_disk == listed, f"chapters not in _toc.yml: {on_disk - listed}"
+    assert listed == set(ASSIGNMENTS), "each chapter NN_topic has solutions/NN_topic and back"
+
+
+@pytest.mark.parametrize("path", chapters() + [
+    ROOT / "solutions" / a / f"{a}.ipynb" for a in ASSIGNMENTS], ids=lambda p: p.stem)
+def test_notebook_conventions(path):
+    """Quiet and seeded set-up first, offline data, no progress bars."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    first = code[0]
+    assert first.startswith("import reglab"), "the first code cell starts with `import reglab`"
+    assert "reglab.setup(seed=" in first, "the first code cell calls reglab.setup(seed=...)"
+    everything = "\n".join(code)
+    assert "keras.datasets" not in everything and "urlretrieve" not in everything
+    for call in re.findall(r"(?<!Polynomial)\.fit\((?:[^()]|\([^()]*\))*\)", everything):
+        assert "verbose=0" in call or "verbose=2" in call, f"fit without verbose=0: {call[:80]}"
+
+
+@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
+def test_chapter_ends_with_summary_and_exercises(path):
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "## Summary" in text and "## Exercises" in text
+    assert text.index("## Summary") < text.index("## Exercises")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_holds_no_solution_or_hidden_test(assignment):
+    text = (ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in text
+    leaked = [line for line in secret_lines(assignment) if line in text]
+    assert not leaked, f"solution or hidden-test lines in the release: {leaked[:3]}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_assignment_has_wrong_and_alternative_answers(assignment):
+    """Each graded function has at least three plausible wrong answers in tests/submissions."""
+    cases = harness.load_cases(assignment)
+    for function in harness.graded_functions(assignment):
+        assert len(cases.MUTANTS.get(function, {})) >= 3, f"{function}: fewer than 3 mutants"
+    assert set(cases.MUTANTS) <= set(harness.graded_functions(assignment))
+    assert cases.ALTERNATIVES, "at least one correct answer in another style"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_test_cells_are_documented_and_end_in_a_statement(assignment):
+    """One-line docstring first; no trailing expression (nbgrader reads it as partial credit)."""
+    import ast
+
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade"):
+            continue
+        assert meta["grade_id"].startswith("test_"), meta["grade_id"]
+        tree = ast.parse(cell.source)
+        first = tree.body[0]
+        assert isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant), \
+            f"{meta['grade_id']}: start with a one-line docstring"
+        last = tree.body[-1]
+        grading_call = (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
+                        and ast.unparse(last.value.func).startswith("_g."))
+        assert not isinstance(last, ast.Expr) or grading_call or len(tree.body) == 1, \
+            f"{meta['grade_id']}: ends with an expression whose value nbgrader would read"
+
+
+def test_python_is_ruff_clean():
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "reglab", "tests",
+                           "nbgrader_config.py"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_requirements_pin_jupyter_book_below_2():
+    text = (ROOT / "requirements.txt").read_text()
+    assert re.search(r"^jupyter-book[^\n]*<2", text, re.M)
+
+
+def test_exercise_notebooks_are_valid_json_with_kernel():
+    for path in (ROOT / "exercises").glob("*/*.ipynb"):
+        data = json.loads(path.read_text())
+        assert data["metadata"]["kernelspec"]["name"] == "python3"
