@@ -10,7 +10,6 @@ c = get_config()  # noqa: F821 (injected by traitlets)
 c.CourseDirectory.course_id = "regularization-in-deep-learning"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
-c.CourseDirectory.root = "."
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
 # A per-cell limit well above nbgrader's 30 s default: a cell that trains a

@@ -33,7 +33,8 @@ _SCRIPT = """<script>
 
 def _png(fig: Figure) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    fig.set_layout_engine("tight")  # laid out during the one draw that savefig makes
+    fig.savefig(buf, format="png")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 

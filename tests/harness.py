@@ -86,6 +86,7 @@ class Result:
 
     cells: dict[str, tuple[float | None, float]] = field(default_factory=dict)
     log: str = ""
+    course: Path | None = None
 
     def auto(self, prefix: str = "test_") -> tuple[float, float]:
         """Total score and maximum over the autograded test cells whose id starts with prefix."""
@@ -122,7 +123,7 @@ def autograde(assignment: str, submissions: dict[str, nbformat.NotebookNode], wo
     results = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student in submissions:
-            result = Result(log=done.stderr)
+            result = Result(log=done.stderr, course=course)
             try:
                 sub = gb.find_submission_notebook(assignment, assignment, student)
             except Exception:  # noqa: BLE001 - not graded at all: report with the log
@@ -132,3 +133,12 @@ def autograde(assignment: str, submissions: dict[str, nbformat.NotebookNode], wo
                 result.cells[grade.name] = (grade.score, grade.max_score)
             results[student] = result
     return results
+
+
+def feedback_html(result: Result, assignment: str, student: str) -> str:
+    """Run ``nbgrader generate_feedback`` for one graded student; return the HTML."""
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", assignment,
+                    "--student", student, "--force", "--log-level=ERROR"], cwd=result.course,
+                   env=nbgrader_env(), check=True, capture_output=True)
+    page = result.course / "feedback" / student / assignment / f"{assignment}.html"
+    return page.read_text()

@@ -6,6 +6,7 @@ import pytest
 
 from reglab.course import assignments
 from tests import harness
+from tests.common import secret_lines
 from tests.submissions import CHEATS
 
 pytestmark = pytest.mark.slow
@@ -90,3 +91,17 @@ def test_cheat_gains_nothing(assignment, cheat, tmp_path_factory):
     score, maximum = result.auto()
     assert result.cells, "the cheat was not graded"
     assert score == 0, f"the cheat {cheat!r} scored {score} of {maximum}: {result.cells}"
+
+
+@pytest.mark.parametrize("assignment", [pytest.param(a, marks=_group(a)) for a in ASSIGNMENTS])
+def test_feedback_shows_scores_but_no_hidden_test(assignment, tmp_path_factory):
+    result = graded(assignment, tmp_path_factory)["solution"]
+    page = harness.feedback_html(result, assignment, "solution")
+    assert "Score" in page or "score" in page
+    assert "BEGIN HIDDEN TESTS" not in page
+    hidden = [line for line in secret_lines(assignment) if line in page]
+    solution_lines = set()
+    for cell in harness.solution_submission(assignment).cells:
+        solution_lines.update(cell.source.splitlines())
+    leaked = [line for line in hidden if line not in solution_lines]
+    assert not leaked, f"hidden-test lines in the feedback: {leaked[:3]}"
