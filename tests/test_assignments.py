@@ -102,6 +102,6 @@ def test_feedback_shows_scores_but_no_hidden_test(assignment, tmp_path_factory):
     hidden = [line for line in secret_lines(assignment) if line in page]
     solution_lines = set()
     for cell in harness.solution_submission(assignment).cells:
-        solution_lines.update(cell.source.splitlines())
+        solution_lines.update(line.strip() for line in cell.source.splitlines())
     leaked = [line for line in hidden if line not in solution_lines]
     assert not leaked, f"hidden-test lines in the feedback: {leaked[:3]}"
