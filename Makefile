@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 PYTEST_ARGS ?=
 
-.PHONY: help setup book test test-fast lint format release check-release bench clean
+.PHONY: help setup system book test test-fast lint format release check-release bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,12 +27,28 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 setup: $(VENV)/.installed  ## create .venv with everything the course needs
 
+# Debian packages the test suite and the grading sandbox need (not the students):
+# Chromium for the browser tests, bubblewrap for the grading sandbox, a PostgreSQL server.
+SYSTEM_PACKAGES := chromium bubblewrap postgresql
+system:  ## install the Debian packages the tests need (as root; otherwise says what to run)
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "error: the tests need these Debian packages:$$missing"; \
+	  echo "       install them with: sudo apt-get install -y$$missing"; exit 1; fi; \
+	echo "==> Installing Debian packages:$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/tmp/apt-install.log 2>&1 || { echo "error: apt-get failed, see /tmp/apt-install.log"; exit 1; }; \
+	echo "==> Installed:$$missing"
+
 book: setup  ## build the website into _build/html (executes every chapter, cached)
 	@echo "==> Building the book (chapters execute on a cold cache: a few minutes)"
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "==> Done: open _build/html/index.html"
 
-test: setup  ## run the whole test suite (builds the book, grades every assignment)
+test: setup system  ## run the whole test suite (builds the book, grades every assignment)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=20 $(PYTEST_ARGS)
 
 test-fast: setup  ## the quick subset: no notebook execution, no book build

@@ -5,6 +5,8 @@ released student notebooks. Grading state (gradebook.db, submitted/,
 autograded/, feedback/) is git-ignored.
 """
 
+from reglab.nbgrader_ext import TF_LOG_PATTERN
+
 c = get_config()  # noqa: F821 (injected by traitlets)
 
 c.CourseDirectory.course_id = "regularization-in-deep-learning"
@@ -22,10 +24,7 @@ c.Execute.interrupt_on_timeout = True
 # the root (reglab sets TF_CPP_MIN_LOG_LEVEL=3 and TF_ENABLE_ONEDNN_OPTS=0 before
 # TensorFlow loads); this drops any such line that still slips through.
 c.IgnorePattern.enabled = True
-c.IgnorePattern.pattern = (
-    r"^(WARNING: All log messages before absl::InitializeLog\(\)"
-    r"|[IWE]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\])"
-)
+c.IgnorePattern.pattern = TF_LOG_PATTERN
 
 # Submissions that patch what the tests rely on (comparison helpers, builtins,
 # the kernel's error display) or read the instructor's files get no automatic points

@@ -27,6 +27,9 @@ FORBIDDEN_ATTRS = {"__code__", "__globals__", "__builtins__", "__dict__", "__clo
                    "_getframe", "modules", "showtraceback", "_showtraceback", "excepthook",
                    "__class__", "__subclasses__", "f_globals", "f_locals"}
 FORBIDDEN_TEXT = (".ipynb", "gradebook", "solutions/", "autograded", "submitted/")
+# TensorFlow's C++ and absl log lines on stderr, which nbgrader would score as a failure.
+TF_LOG_PATTERN = (r"^(WARNING: All log messages before absl::InitializeLog\(\)"
+                  r"|[IWE]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\])")
 
 
 def _root_name(node: ast.AST) -> str | None:

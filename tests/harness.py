@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,3 +143,55 @@ def feedback_html(result: Result, assignment: str, student: str) -> str:
                    env=nbgrader_env(), check=True, capture_output=True)
     page = result.course / "feedback" / student / assignment / f"{assignment}.html"
     return page.read_text()
+
+
+def with_instructor_cells(assignment: str, nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` whose locked cells hold the instructor's source, hidden tests included
+    (what nbgrader's ``OverwriteCells`` does from the gradebook)."""
+    source = {_grade_id(c): c.source for c in read("solutions", assignment).cells if _grade_id(c)}
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("locked") and not meta.get("solution") and meta.get("grade_id") in source:
+            cell.source = source[meta["grade_id"]]
+    return nb
+
+
+def grade_in_one_kernel(assignment: str, submissions: dict[str, nbformat.NotebookNode]
+                        ) -> dict[str, Result]:
+    """Score many submissions in one kernel, each run top to bottom from an empty namespace.
+
+    Locked cells are restored from the instructor's source first. Each test cell is
+    scored by nbgrader's own rule (``determine_grade``: an error or stderr output scores
+    zero) after nbgrader's ``IgnorePattern`` filter, as in ``autograde``. For wrong answers
+    that patch nothing this gives nbgrader's verdict for one kernel start and one
+    TensorFlow import in all; the suite checks that it agrees with ``autograde`` on the
+    solution and the release.
+    """
+    from nbclient import NotebookClient
+    from nbgrader.preprocessors import IgnorePattern
+    from nbgrader.utils import determine_grade, is_grade, is_solution
+
+    from reglab.nbgrader_ext import TF_LOG_PATTERN
+
+    ignore = IgnorePattern(pattern=TF_LOG_PATTERN, enabled=True)
+    reset = nbformat.v4.new_code_cell("get_ipython().run_line_magic('reset', '-f')")
+    results = {}
+    with tempfile.TemporaryDirectory() as cwd:
+        client = NotebookClient(nbformat.v4.new_notebook(), timeout=300, kernel_name="python3",
+                                allow_errors=True, resources={"metadata": {"path": cwd}})
+        with client.setup_kernel(stderr=subprocess.DEVNULL):
+            for name, submission in submissions.items():
+                nb = with_instructor_cells(assignment, submission)
+                client.nb = nb
+                client.execute_cell(reset, 0)
+                for index, cell in enumerate(nb.cells):
+                    if cell.cell_type == "code":
+                        client.execute_cell(cell, index)
+                nb, _ = ignore.preprocess(nb, {})
+                result = Result()
+                for cell in nb.cells:
+                    if is_grade(cell) and not is_solution(cell) and cell.cell_type == "code":
+                        result.cells[_grade_id(cell)] = determine_grade(cell)
+                results[name] = result
+    return results

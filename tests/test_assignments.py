@@ -18,14 +18,18 @@ _graded: dict[str, dict[str, harness.Result]] = {}
 
 
 def graded(assignment: str, tmp_path_factory) -> dict[str, harness.Result]:
-    """All submissions of one assignment, autograded together once per test worker."""
+    """Every submission of one assignment, graded once per test worker.
+
+    The solution, the release, the alternatives and the cheats go through the real
+    ``nbgrader autograde``. The mutants (wrong answers that patch nothing) are scored in
+    one kernel by ``harness.grade_in_one_kernel``, with the solution and the release
+    again as a check that both ways agree.
+    """
     if assignment not in _graded:
         solution = harness.solution_submission(assignment)
+        release = harness.read("exercises", assignment)
         cases = harness.load_cases(assignment)
-        subs = {"solution": solution, "release": harness.read("exercises", assignment)}
-        for function, mutants in cases.MUTANTS.items():
-            for i, code in enumerate(mutants.values()):
-                subs[f"mutant-{function}-{i}"] = harness.with_code(solution, function, code)
+        subs = {"solution": solution, "release": release}
         for i, functions in enumerate(cases.ALTERNATIVES.values()):
             nb = solution
             for function, code in functions.items():
@@ -34,7 +38,13 @@ def graded(assignment: str, tmp_path_factory) -> dict[str, harness.Result]:
         names = harness.graded_functions(assignment)
         for key, cheat in CHEATS.items():
             subs[f"cheat-{key}"] = cheat(harness, assignment, names)
-        _graded[assignment] = harness.autograde(assignment, subs, tmp_path_factory.mktemp("g"))
+        fast = {"one-kernel-solution": solution, "one-kernel-release": release}
+        for function, mutants in cases.MUTANTS.items():
+            for i, code in enumerate(mutants.values()):
+                fast[f"mutant-{function}-{i}"] = harness.with_code(solution, function, code)
+        results = harness.autograde(assignment, subs, tmp_path_factory.mktemp("g"))
+        results.update(harness.grade_in_one_kernel(assignment, fast))
+        _graded[assignment] = results
     return _graded[assignment]
 
 
@@ -56,6 +66,15 @@ def test_untouched_release_gets_zero(assignment, tmp_path_factory):
     assert result.cells, f"the release was not graded:\n{result.log[-3000:]}"
     scored = {k: v for k, v in result.cells.items() if v[0]}
     assert not scored, f"the untouched release scored in {scored}"
+
+
+@pytest.mark.parametrize("assignment", [pytest.param(a, marks=_group(a)) for a in ASSIGNMENTS])
+def test_one_kernel_grading_agrees_with_nbgrader(assignment, tmp_path_factory):
+    """The fast path that scores the mutants gives nbgrader's scores, cell by cell."""
+    results = graded(assignment, tmp_path_factory)
+    for kind in ("solution", "release"):
+        real = {k: v for k, v in results[kind].cells.items() if k.startswith("test_")}
+        assert real == results[f"one-kernel-{kind}"].cells, f"the two gradings differ on {kind}"
 
 
 @pytest.mark.parametrize(
