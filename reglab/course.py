@@ -4,8 +4,10 @@
     python -m reglab.course release [--check] [ASSIGNMENT ...]
 
 ``format`` strips outputs and execution counts, gives cells stable ids, keeps only
-the kernel's name in the notebook metadata and completes nbgrader cell metadata
-from a short form (``grade_id`` and, for graded cells, ``points``).
+the kernel's name in the notebook metadata, keeps only the cell metadata that the
+course uses (``nbgrader``, ``tags``, and ``mystnb``: the alt text of a cell's
+figures on the website) and completes nbgrader cell metadata from a short form
+(``grade_id`` and, for graded cells, ``points``).
 ``release`` regenerates exercises/ from solutions/ with ``nbgrader generate_assignment``;
 with ``--check`` it only reports whether the committed release is up to date.
 """
@@ -25,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIRS = ("chapters", "solutions", "exercises")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
+# Cell metadata that `format` keeps: nbgrader's, tags, and myst-nb's (image alt text, figures).
+CELL_METADATA = ("nbgrader", "tags", "mystnb")
 
 
 def _complete_nbgrader(cell: dict) -> None:
@@ -60,7 +64,7 @@ def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
     seen: dict[str, int] = {}
     for cell in nb.cells:
-        keep = {k: cell.metadata[k] for k in ("nbgrader", "tags") if k in cell.metadata}
+        keep = {k: cell.metadata[k] for k in CELL_METADATA if k in cell.metadata}
         cell.metadata = keep
         if "nbgrader" in keep:
             _complete_nbgrader(cell)

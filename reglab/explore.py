@@ -11,9 +11,13 @@ import hashlib
 import html
 import io
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from IPython.display import HTML
 
 _SCRIPT = """<script>
 (function () {
@@ -39,14 +43,26 @@ def _png(fig: Figure) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _value_text(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _default_alt(label: str, value: object) -> str:
+    return f"Figure for {label} = {_value_text(value)}"
+
+
 def explorer_html(
     values: Sequence,
     render: Callable[[object], Figure],
     label: str,
-    alt: Callable[[object], str],
+    alt: Callable[[object], str] | None = None,
     start: int = 0,
 ) -> str:
-    """HTML for a slider over ``values``; ``render(v)`` draws the figure shown at ``v``."""
+    """HTML for a slider over ``values``; ``render(v)`` draws the figure shown at ``v``.
+
+    ``alt(v)`` is the alt text of that figure: say what it shows. Without it, the alt text
+    only names the control and its value ("Figure for dropout rate = 0.5").
+    """
     if not values:
         raise ValueError("explorer needs at least one value for its slider")
     if not 0 <= start < len(values):
@@ -55,13 +71,14 @@ def explorer_html(
     frames = []
     for i, value in enumerate(values):
         hidden = "" if i == start else " hidden"
-        text = html.escape(f"{value:g}" if isinstance(value, float) else str(value))
+        text = html.escape(_value_text(value))
+        description = alt(value) if alt else _default_alt(label, value)
         frames.append(
             f'<figure data-frame="{i}" data-label="{text}"{hidden} style="margin:0">'
             f'<img src="data:image/png;base64,{_png(render(value))}" '
-            f'alt="{html.escape(alt(value))}" style="max-width:100%"></figure>'
+            f'alt="{html.escape(description)}" style="max-width:100%"></figure>'
         )
-    first = html.escape(str(values[start]))
+    first = html.escape(_value_text(values[start]))
     return (
         f'<div class="reglab-explorer" id="{uid}">'
         f'<label style="display:block;margin-bottom:.5em">{html.escape(label)}: '
@@ -72,14 +89,14 @@ def explorer_html(
 
 
 def explorer(values: Sequence, render: Callable[[object], Figure], label: str,
-             alt: Callable[[object], str], start: int = 0):
+             alt: Callable[[object], str] | None = None, start: int = 0) -> "HTML":
     """Display the slider of :func:`explorer_html` in the notebook (and the website)."""
     from IPython.display import HTML
 
     return HTML(explorer_html(values, render, label, alt, start))
 
 
-def live(values: Sequence, render: Callable[[object], Figure], label: str):
+def live(values: Sequence, render: Callable[[object], Figure], label: str) -> Callable:
     """An ipywidgets slider over ``values`` that calls ``render`` in the running kernel."""
     import ipywidgets as widgets
 

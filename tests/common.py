@@ -8,6 +8,7 @@ import yaml
 
 from reglab.course import ROOT, assignments
 
+HTML = ROOT / "_build" / "html"  # the built website
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
 
 

@@ -1,30 +1,15 @@
 """The website: builds with -W, every chapter executed cleanly, nothing secret inside."""
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
-from reglab.course import ROOT, nbgrader_env
-from tests.common import ASSIGNMENTS, chapters, secret_lines
+from reglab.course import ROOT
+from tests.common import ASSIGNMENTS, HTML, chapters, secret_lines
 
+# `book` (tests/conftest.py) builds the site once for this module and tests/test_browser.py.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
-HTML = ROOT / "_build" / "html"
-_built: dict[str, subprocess.CompletedProcess] = {}
-
-
-@pytest.fixture(scope="module")
-def book():
-    """Build the book once (`jupyter-book build . -W -n --keep-going`, execution cache on)."""
-    if "run" not in _built:
-        cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "-W", "-n",
-               "--keep-going"]
-        _built["run"] = subprocess.run(cmd, cwd=ROOT, env=nbgrader_env(), capture_output=True,
-                                       text=True, timeout=3000)
-    return _built["run"]
 
 
 def test_book_builds_without_warnings(book):
@@ -60,10 +45,12 @@ def test_no_solution_or_hidden_test_in_the_site(book, assignment):
 
 
 def test_controls_are_self_contained(book):
-    """Each chapter page has its slider, and no page loads widget scripts from a CDN."""
+    """Each chapter page has its slider, and no page loads scripts or styles from a CDN."""
     for chapter in chapters():
         page = (HTML / "chapters" / f"{chapter.stem}.html").read_text()
         assert "reglab-explorer" in page, f"{chapter.stem}: no explorer control"
-        external = re.findall(r'<script[^>]+src="(https?:[^"]+)"', page)
-        widgets = [src for src in external if "widget" in src or "require" in src]
-        assert not widgets, f"{chapter.stem} loads widget scripts from the network: {widgets}"
+    assert (HTML / "_static" / "mathjax" / "tex-chtml.js").exists(), "MathJax is not bundled"
+    for path in HTML.rglob("*.html"):
+        page = path.read_text()
+        external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="((?:https?:)?//[^"]+)"', page)
+        assert not external, f"{path.relative_to(HTML)} loads from the network: {external}"

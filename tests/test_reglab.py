@@ -123,6 +123,21 @@ def test_explorer_html_has_one_frame_per_value_and_alt_text():
     assert "http" not in page, "the explorer must not load anything from the network"
     with pytest.raises(ValueError):
         explore.explorer_html([], render, "slope", alt=str)
+    plain = explore.explorer_html([0.5, 1.0], render, "slope")
+    assert 'alt="Figure for slope = 0.5"' in plain and 'alt="Figure for slope = 1"' in plain
+
+
+def test_website_extension_drops_scripts_written_twice():
+    from sphinx.builders.html._assets import _JavaScript
+
+    from reglab import sphinx_ext
+
+    config = {"body": "const THEBE_JS_URL = 1"}  # registered once, written as None and as ""
+    scripts = [_JavaScript(None, **config), _JavaScript("_static/a.js"), _JavaScript("", **config)]
+    context = {"script_files": scripts}
+    sphinx_ext._drop_repeated_scripts(None, "page", "page.html", context, None)
+    assert context["script_files"] is scripts, "changed in place, for Sphinx to restore"
+    assert [s.filename for s in scripts] == [None, "_static/a.js"]
 
 
 def test_digits_split_is_deterministic_offline_and_disjoint():
