@@ -70,14 +70,13 @@ def floor_notebook() -> nbformat.NotebookNode:
 
 
 def autograde_seconds(assignment: str, workdir: Path) -> float:
-    start = time.perf_counter()
+    """Wall time of `nbgrader autograde` for one submission (the solution), set-up excluded."""
     result = harness.autograde(assignment, {"solution": harness.solution_submission(assignment)},
-                               workdir)
-    elapsed = time.perf_counter() - start
-    score, maximum = result["solution"].auto()
+                               workdir)["solution"]
+    score, maximum = result.auto()
     if score != maximum:
         print(f"  warning: the solution of {assignment} scored {score}/{maximum}")
-    return elapsed
+    return result.seconds
 
 
 def book_seconds(clean: bool) -> float:
@@ -132,10 +131,10 @@ def main() -> int:
                          f"{ratio:.1f} × floor", "ok (≤ 2.5 × floor)" if ratio <= 2.5 else "OVER"))
     progress("book: cold build, then rebuild with nothing changed")
     if not args.skip_book:
-        cold = book_seconds(clean=True)
-        warm = book_seconds(clean=False)
-        rows.append(("book: cold build", f"{cold:.0f} s", "", "ok (≤ 360 s)" if cold <= 360
-                     else "OVER"))
+        cold = book_seconds(clean=True)  # once: a cold build executes every chapter again
+        warm = median(lambda: book_seconds(clean=False), args.repeat)
+        rows.append(("book: cold build (one run)", f"{cold:.0f} s", "",
+                     "ok (≤ 360 s)" if cold <= 360 else "OVER"))
         rows.append(("book: rebuild, nothing changed", f"{warm:.0f} s", "",
                      "ok (≤ 30 s)" if warm <= 30 else "OVER"))
 

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +89,7 @@ class Result:
     cells: dict[str, tuple[float | None, float]] = field(default_factory=dict)
     log: str = ""
     course: Path | None = None
+    seconds: float = 0.0  # wall time of the `nbgrader autograde` run that graded it
 
     def auto(self, prefix: str = "test_") -> tuple[float, float]:
         """Total score and maximum over the autograded test cells whose id starts with prefix."""
@@ -119,12 +121,14 @@ def autograde(assignment: str, submissions: dict[str, nbformat.NotebookNode], wo
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / notebook_name(assignment))
+    start = time.perf_counter()
     done = subprocess.run(run + ["autograde", assignment, "--force"], cwd=course,
                           env=nbgrader_env(), capture_output=True, text=True, timeout=3000)
+    seconds = time.perf_counter() - start
     results = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student in submissions:
-            result = Result(log=done.stderr, course=course)
+            result = Result(log=done.stderr, course=course, seconds=seconds)
             try:
                 sub = gb.find_submission_notebook(assignment, assignment, student)
             except Exception:  # noqa: BLE001 - not graded at all: report with the log
