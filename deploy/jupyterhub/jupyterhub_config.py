@@ -1,0 +1,57 @@
+"""JupyterHub for a large class of Regularization in Deep Learning (a snippet to merge
+into your jupyterhub_config.py; see docs/instructors.md, "Large classes on JupyterHub").
+
+One machine runs the hub, every student's server, the shared course server (a JupyterHub
+service run by the grading account) and PostgreSQL. Students and TAs log in with your
+institution's authenticator; the course's nbgrader configuration is
+deploy/jupyterhub/global_nbgrader_config.py (everyone) and
+deploy/jupyterhub/grader_nbgrader_config.py (the grading account).
+"""
+
+COURSE = "regularization-in-deep-learning"  # = CourseDirectory.course_id = the service's name
+GRADER = f"grader-{COURSE}"  # the system account that owns the course directory
+VENV = "/opt/regularization/.venv"  # the course's environment (`make setup`), for everyone
+
+c = get_config()  # noqa: F821 (injected by traitlets)
+
+# Instructors and TAs reach the shared course server (formgrader, the gradebook); the group
+# name must start with "formgrade-" for nbgrader. Students need no group: the course id is
+# set for everyone in /etc/jupyter/nbgrader_config.py.
+c.JupyterHub.load_groups = {f"formgrade-{COURSE}": ["instructor1", "ta1", "ta2"]}
+c.JupyterHub.load_roles = [
+    {
+        "name": f"formgrade-{COURSE}",
+        "groups": [f"formgrade-{COURSE}"],
+        "scopes": [f"access:services!service={COURSE}", "list:services",
+                   f"read:services!service={COURSE}"],
+    },
+    # nbgrader's course list asks the hub for services with the user's own permissions.
+    {"name": "server", "scopes": ["inherit"]},
+]
+
+# The shared course server: a single-user server run as the grading account, in the course
+# directory (a clone of this repository). Graders' autograde runs here, in the sandbox.
+c.JupyterHub.services = [
+    {
+        "name": COURSE,
+        "url": "http://127.0.0.1:9999",
+        "command": [f"{VENV}/bin/jupyterhub-singleuser"],
+        "user": GRADER,
+        "cwd": f"/home/{GRADER}/{COURSE}",
+        "environment": {
+            "JUPYTERHUB_DEFAULT_URL": "/lab",
+            "PATH": f"{VENV}/bin:/usr/local/bin:/usr/bin:/bin",  # nbgrader runs `alembic`
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "TF_ENABLE_ONEDNN_OPTS": "0",
+        },
+    }
+]
+
+# Students' servers: the course environment, and limits so one student cannot starve the
+# others (SystemdSpawner enforces them with cgroups; LocalProcessSpawner ignores them).
+c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
+c.Spawner.cmd = [f"{VENV}/bin/jupyterhub-singleuser"]
+c.Spawner.default_url = "/lab"
+c.Spawner.environment = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+c.Spawner.mem_limit = "3G"  # a kernel training the course's models peaks at 0.65 GB
+c.Spawner.cpu_limit = 2
