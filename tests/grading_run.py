@@ -1,22 +1,18 @@
 """Grade submissions as an instructor would, with options on nbgrader's command line.
 
-Unlike :func:`tests.harness.autograde`, the course directory keeps ``solutions/`` while
-student code runs (as in the repository), and the gradebook may be any database URL:
-the sandbox and PostgreSQL tests need both. Probes are code for submissions that
+Through :func:`tests.harness.autograde`, but the course directory keeps ``solutions/``
+while student code runs (as in the repository), and the gradebook may be any database
+URL: the sandbox and PostgreSQL tests need both. Probes are code for submissions that
 tries something and prints whether it was allowed.
 """
 
 import re
-import shutil
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
 
-from reglab.course import ROOT, nbgrader_env
-from tests.harness import Result, notebook_name
+from tests.harness import Result, autograde, notebook_name
 
 # Each probe prints ALLOWED or DENIED, with the exception's name when it is denied.
 PROBE = '''
@@ -48,39 +44,13 @@ def assert_denied(found: dict[str, tuple[str, str]], labels: list[str]) -> None:
     assert not odd, f"probes failed for another reason than a refusal: {odd}"
 
 
-def grade(assignment: str, submissions: dict[str, nbformat.NotebookNode], course: Path,
+def grade(assignment: str, submissions: dict[str, nbformat.NotebookNode], workdir: Path,
           args: Sequence[str] = (), db_url: str | None = None, timeout: float = 900
           ) -> dict[str, Result]:
-    """Release ``assignment`` into a new course directory ``course``, autograde every
-    submission (student id -> notebook) with extra ``args``; return each one's scores."""
-    from nbgrader.api import Gradebook
-
-    course.mkdir(parents=True)
-    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    database = [f"--CourseDirectory.db_url={db_url}"] if db_url else []
-    nbgrader = [sys.executable, "-m", "nbgrader"]
-    done = subprocess.run(nbgrader + ["generate_assignment", assignment, "--force",
-                                      "--log-level=ERROR", *database],
-                          cwd=course, env=nbgrader_env(), capture_output=True, text=True)
-    assert done.returncode == 0, f"nbgrader generate_assignment failed:\n{done.stderr[-3000:]}"
-    for student, nb in submissions.items():
-        folder = course / "submitted" / student / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / notebook_name(assignment))
-    done = subprocess.run(nbgrader + ["autograde", assignment, "--force", *database, *args],
-                          cwd=course, env=nbgrader_env(), capture_output=True, text=True,
-                          timeout=timeout)
-    results = {}
-    with Gradebook(db_url or f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for student in submissions:
-            result = results[student] = Result(log=done.stderr, course=course)
-            try:
-                graded = gb.find_submission_notebook(assignment, assignment, student)
-            except Exception:  # noqa: BLE001 - not graded at all (e.g. its kernel died)
-                continue
-            result.cells = {g.name: (g.score, g.max_score) for g in graded.grades}
-    return results
+    """Autograde every submission in a new course directory, ``workdir/course-<assignment>``,
+    that keeps ``solutions/``, with extra ``args`` and gradebook ``db_url``."""
+    return autograde(assignment, submissions, workdir, args=args, db_url=db_url,
+                     keep_solutions=True, timeout=timeout)
 
 
 def outputs(result: Result, assignment: str, student: str) -> str | None:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,12 +98,15 @@ class Result:
         return sum(s or 0.0 for s, _ in picked), sum(m for _, m in picked)
 
 
-def autograde(assignment: str, submissions: dict[str, nbformat.NotebookNode], workdir: Path
-              ) -> dict[str, Result]:
+def autograde(assignment: str, submissions: dict[str, nbformat.NotebookNode], workdir: Path,
+              args: Sequence[str] = (), db_url: str | None = None, keep_solutions: bool = False,
+              timeout: float = 3000) -> dict[str, Result]:
     """Autograde every submission (student id -> notebook) in a fresh course directory.
 
-    The course directory holds no solutions/ while student code runs: nbgrader reads
-    the instructor's cells from the gradebook, so a submission cannot read them from disk.
+    By default the course directory holds no solutions/ while student code runs: nbgrader
+    reads the instructor's cells from the gradebook, so a submission cannot read them from
+    disk. ``keep_solutions`` keeps them (as in the repository, for the sandbox tests);
+    ``args`` go on nbgrader's command line; ``db_url`` picks another gradebook database.
     """
     from nbgrader.api import Gradebook
 
@@ -113,30 +117,32 @@ def autograde(assignment: str, submissions: dict[str, nbformat.NotebookNode], wo
     shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
     shutil.copy(ROOT / "nbgrader_config.py", course)
     run = [sys.executable, "-m", "nbgrader"]
-    subprocess.run(run + ["generate_assignment", assignment, "--force", "--log-level=ERROR"],
-                   cwd=course, env=nbgrader_env(), check=True, capture_output=True)
-    shutil.rmtree(course / "solutions" / assignment)
-    (course / "solutions" / assignment).mkdir()
+    database = [f"--CourseDirectory.db_url={db_url}"] if db_url else []
+    done = subprocess.run(run + ["generate_assignment", assignment, "--force",
+                                 "--log-level=ERROR", *database],
+                          cwd=course, env=nbgrader_env(), capture_output=True, text=True)
+    assert done.returncode == 0, f"nbgrader generate_assignment failed:\n{done.stderr[-3000:]}"
+    if not keep_solutions:
+        shutil.rmtree(course / "solutions" / assignment)
+        (course / "solutions" / assignment).mkdir()
     for student, nb in submissions.items():
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / notebook_name(assignment))
     start = time.perf_counter()
-    done = subprocess.run(run + ["autograde", assignment, "--force"], cwd=course,
-                          env=nbgrader_env(), capture_output=True, text=True, timeout=3000)
+    done = subprocess.run(run + ["autograde", assignment, "--force", *database, *args],
+                          cwd=course, env=nbgrader_env(), capture_output=True, text=True,
+                          timeout=timeout)
     seconds = time.perf_counter() - start
     results = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(db_url or f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student in submissions:
-            result = Result(log=done.stderr, course=course, seconds=seconds)
+            result = results[student] = Result(log=done.stderr, course=course, seconds=seconds)
             try:
-                sub = gb.find_submission_notebook(assignment, assignment, student)
-            except Exception:  # noqa: BLE001 - not graded at all: report with the log
-                results[student] = result
+                graded = gb.find_submission_notebook(assignment, assignment, student)
+            except Exception:  # noqa: BLE001 - not graded at all (e.g. its kernel died)
                 continue
-            for grade in sub.grades:
-                result.cells[grade.name] = (grade.score, grade.max_score)
-            results[student] = result
+            result.cells = {g.name: (g.score, g.max_score) for g in graded.grades}
     return results
 
 

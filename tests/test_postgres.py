@@ -104,7 +104,7 @@ def test_grading_with_a_postgres_gradebook(postgres_url, tmp_path):
     release = harness.read("exercises", CHEAP)
     subs = {"solution": harness.solution_submission(CHEAP), "release": release,
             "intruder": harness.with_first_code(release, PROBE + CONNECT.format(port=port))}
-    results = grade(CHEAP, subs, tmp_path / "course", args=sandbox.autograde_args(),
+    results = grade(CHEAP, subs, tmp_path, args=sandbox.autograde_args(),
                     db_url=postgres_url)
     solution = results["solution"]
     score, maximum = solution.auto()
@@ -113,4 +113,4 @@ def test_grading_with_a_postgres_gradebook(postgres_url, tmp_path):
         assert results[student].cells and results[student].auto()[0] == 0, student
     assert_denied(verdicts(outputs(results["intruder"], CHEAP, "intruder")),
                   ["gradebook server"])
-    assert not (tmp_path / "course" / "gradebook.db").exists(), "grades went to SQLite"
+    assert not (solution.course / "gradebook.db").exists(), "grades went to SQLite"

@@ -336,7 +336,8 @@ def _student(name: str) -> str:
 @pytest.fixture(scope="module")
 def hostile_batch(ready, listener, tmp_path_factory):
     """The solution and every hostile submission, graded in one batch."""
-    course = tmp_path_factory.mktemp("sandbox") / "course"
+    workdir = tmp_path_factory.mktemp("sandbox")
+    course = workdir / f"course-{CHEAP}"  # where harness.autograde puts the course
     too_much = (sandbox.SandboxedKernelManager().memory_limit + 1024) << 20
     release = harness.read("exercises", CHEAP)
     subs = {"solution": harness.solution_submission(CHEAP)}
@@ -350,7 +351,7 @@ def hostile_batch(ready, listener, tmp_path_factory):
     # A fork bomb's children spin until the notebook ends: fewer of them keep this test short
     # (and show that limits set on nbgrader's command line reach the sandbox).
     args = [*sandbox.autograde_args(), f"--SandboxedKernelManager.process_limit={BOMB_LIMIT}"]
-    results = grade(CHEAP, subs, course, args=args)
+    results = grade(CHEAP, subs, workdir, args=args)
     return {"results": results, "seconds": time.monotonic() - start, "course": course,
             "leftovers": leftovers(str(course))}
 
@@ -388,7 +389,7 @@ def test_hostile_submission_gains_nothing(hostile_batch, name):
 @pytest.mark.slow
 @pytest.mark.xdist_group("sandbox")
 def test_keras_solution_keeps_full_marks_in_the_sandbox(ready, tmp_path):
-    results = grade(KERAS, {"solution": harness.solution_submission(KERAS)}, tmp_path / "c",
+    results = grade(KERAS, {"solution": harness.solution_submission(KERAS)}, tmp_path,
                     args=sandbox.autograde_args())
     solution = results["solution"]
     assert solution.cells, f"the solution was not graded:\n{solution.log[-3000:]}"
