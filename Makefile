@@ -10,7 +10,8 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 PYTEST_ARGS ?=
 
-.PHONY: help setup system book test test-fast lint format release check-release bench clean
+.PHONY: help setup system book test test-fast lint format release check-release bench clean \
+	collect-zip grade feedback export report distribute
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -71,5 +72,35 @@ check-release: setup  ## fail if exercises/ is not what solutions/ generates
 bench: setup  ## time chapters, autograding and the book; writes docs/benchmark.md
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
+# Grading (docs/instructors.md): A=assignment, ZIP=a learning platform's zip, DEST=a folder.
+# GRADE_ARGS passes options to the grader, e.g. GRADE_ARGS="--workers 4 --timeout 120".
+GRADER := $(BIN)/python -m reglab.grader
+GRADE_ARGS ?=
+need = @test -n "$($(1))" || { echo "error: say which $(2): make $@ $(1)=$(3)"; exit 2; }
+
+collect-zip: setup  ## collect a learning platform's zip into submitted/ (A=... ZIP=...)
+	$(call need,A,assignment,01_bias_variance)
+	$(call need,ZIP,zip,path/to/download.zip)
+	$(GRADER) collect-zip $(A) "$(ZIP)"
+
+grade: setup  ## autograde every submission of A in parallel, sandboxed (A=...)
+	$(call need,A,assignment,01_bias_variance)
+	$(GRADER) grade $(A) $(GRADE_ARGS)
+
+feedback: setup  ## HTML feedback of A for each student, hidden tests cleared (A=...)
+	$(call need,A,assignment,01_bias_variance)
+	$(GRADER) feedback $(A)
+
+export: setup  ## export every grade to grades/grades.csv
+	$(GRADER) export
+
+report: setup  ## pass rate per test and score histogram of A, in grades/ (A=...)
+	$(call need,A,assignment,01_bias_variance)
+	$(GRADER) report $(A)
+
+distribute: setup  ## write the student version of the repository into DEST (DEST=...)
+	$(call need,DEST,destination folder,../course-for-students)
+	$(GRADER) distribute "$(DEST)"
+
 clean:  ## remove the build and nbgrader's working files (keeps .venv)
-	rm -rf _build gradebook.db submitted autograded feedback .pytest_cache
+	rm -rf _build gradebook.db submitted autograded feedback grades grading downloaded .pytest_cache

@@ -44,9 +44,19 @@ c.Autograde.autograde_preprocessors = [
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
 
-# Hidden tests are stripped from the feedback students receive.
+# Hidden tests are stripped from the feedback students receive: from the cells, and from
+# the lines that tracebacks of failing tests quote (reglab/nbgrader_ext.py).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "reglab.nbgrader_ext.ClearHiddenTracebacks",
     "nbgrader.preprocessors.ClearHiddenTests",
 ]
+
+# `nbgrader zip_collect A` (make collect-zip): a learning platform's zip holds one notebook
+# per student named <student_id>_<anything>.ipynb (the id ends at the first underscore).
+# nbgrader matches the regex against the file's full path. The grader then renames each
+# student's notebook to submitted/<student_id>/A/A.ipynb. Adapt it to your platform's names.
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[^/_.][^/_]*)_(?P<file_id>[^/]*)\.ipynb$"
+)

@@ -10,6 +10,7 @@ instructor to review. The runtime checks in :mod:`reglab.grading` are a second l
 """
 
 import ast
+import re
 
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -101,3 +102,39 @@ class TamperScan(NbGraderPreprocessor):
                         output_type="error", ename="TamperingDetected",
                         evalue=message, traceback=[message]))
         return nb, resources
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+TRACEBACK_GUTTER = re.compile(r"^(\s*(?:-+>\s*)?\d+ )(.*)$")  # "     15 code", "---> 12 code"
+HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+class ClearHiddenTracebacks(NbGraderPreprocessor):
+    """Hide hidden-test code in the tracebacks of the feedback.
+
+    nbgrader's ClearHiddenTests removes the hidden tests from the cells' source, but a
+    failing test's traceback still quotes the lines around the failure, hidden ones
+    included. This replaces each such line with "(hidden test)"; the error message stays.
+    Run it before ClearHiddenTests, which removes the markers it reads.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        hidden = {line.strip() for cell in nb.cells
+                  for body in HIDDEN_REGION.findall(cell.source + "\n")
+                  for line in body.splitlines() if line.strip()}
+        hidden |= {"### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"}
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output.traceback = [_scrub(frame, hidden) for frame in output.traceback]
+        return nb, resources
+
+
+def _scrub(frame: str, hidden: set[str]) -> str:
+    lines = []
+    for line in frame.split("\n"):
+        match = TRACEBACK_GUTTER.match(ANSI.sub("", line))
+        if match and match.group(2).strip() in hidden:
+            line = match.group(1) + "(hidden test)"
+        lines.append(line)
+    return "\n".join(lines)

@@ -4,6 +4,7 @@ answer in another style keeps full marks, each cheat gains nothing."""
 
 import pytest
 
+from reglab import sandbox
 from reglab.course import assignments
 from tests import harness
 from tests.common import secret_lines
@@ -21,9 +22,10 @@ def graded(assignment: str, tmp_path_factory) -> dict[str, harness.Result]:
     """Every submission of one assignment, graded once per test worker.
 
     The solution, the release, the alternatives and the cheats go through the real
-    ``nbgrader autograde``. The mutants (wrong answers that patch nothing) are scored in
-    one kernel by ``harness.grade_in_one_kernel``, with the solution and the release
-    again as a check that both ways agree.
+    ``nbgrader autograde``, each kernel sandboxed as ``make grade`` runs it. The mutants
+    (wrong answers that patch nothing) are scored in one kernel by
+    ``harness.grade_in_one_kernel``, with the solution and the release again as a check
+    that both ways agree.
     """
     if assignment not in _graded:
         solution = harness.solution_submission(assignment)
@@ -42,7 +44,8 @@ def graded(assignment: str, tmp_path_factory) -> dict[str, harness.Result]:
         for function, mutants in cases.MUTANTS.items():
             for i, code in enumerate(mutants.values()):
                 fast[f"mutant-{function}-{i}"] = harness.with_code(solution, function, code)
-        results = harness.autograde(assignment, subs, tmp_path_factory.mktemp("g"))
+        results = harness.autograde(assignment, subs, tmp_path_factory.mktemp("g"),
+                                    args=sandbox.autograde_args())
         results.update(harness.grade_in_one_kernel(assignment, fast))
         _graded[assignment] = results
     return _graded[assignment]
