@@ -24,6 +24,7 @@ import nbformat
 import psutil
 from nbclient import NotebookClient
 
+from reglab import grader, sandbox
 from reglab.course import KERNELSPEC, ROOT, assignments, nbgrader_env
 from tests import harness
 from tests.common import chapters
@@ -70,13 +71,30 @@ def floor_notebook() -> nbformat.NotebookNode:
 
 
 def autograde_seconds(assignment: str, workdir: Path) -> float:
-    """Wall time of `nbgrader autograde` for one submission (the solution), set-up excluded."""
+    """Wall time of `nbgrader autograde` for one submission (the solution), sandboxed as
+    `make grade` runs it; set-up excluded."""
     result = harness.autograde(assignment, {"solution": harness.solution_submission(assignment)},
-                               workdir)["solution"]
+                               workdir, args=sandbox.autograde_args())["solution"]
     score, maximum = result.auto()
     if score != maximum:
         print(f"  warning: the solution of {assignment} scored {score}/{maximum}")
     return result.seconds
+
+
+def class_seconds(workdir: Path, workers: int | None, n: int = 40,
+                  assignment: str = "01_bias_variance") -> float:
+    """Wall time of `reglab.grader.grade` for ``n`` simulated submissions (sandbox on)."""
+    course = workdir / f"class-{workers}"
+    shutil.rmtree(course, ignore_errors=True)
+    grader.simulate_class(assignment, n, course)
+    grader.prepare_gradebook(course, assignment, grader.students_with_submissions(
+        course, assignment))
+    start = time.perf_counter()
+    outcomes = grader.grade(assignment, course, workers=workers, echo=lambda line: None)
+    elapsed = time.perf_counter() - start
+    if len(outcomes) != n:
+        print(f"  warning: {len(outcomes)} of {n} submissions graded")
+    return elapsed
 
 
 def book_seconds(clean: bool) -> float:
@@ -98,10 +116,12 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--skip-book", action="store_true", help="do not time the book build")
+    parser.add_argument("--class-size", type=int, default=40,
+                        help="simulated submissions graded one at a time and by the pool")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmark.md")
     args = parser.parse_args()
     rows = []
-    total = len(chapters()) + len(assignments()) + 2
+    total = len(chapters()) + len(assignments()) + 4
     step = 0
 
     def progress(what: str) -> None:
@@ -129,6 +149,12 @@ def main() -> int:
             ratio = wall / floor
             rows.append((f"autograde {assignment} (one submission)", f"{wall:.1f} s",
                          f"{ratio:.1f} × floor", "ok (≤ 2.5 × floor)" if ratio <= 2.5 else "OVER"))
+        n = args.class_size
+        for workers, what in ((1, "one at a time"), (None, f"pool of {os.cpu_count()}")):
+            progress(f"grade {n} submissions, {what}")
+            wall = class_seconds(Path(tmp), workers, n)
+            rows.append((f"grade {n} submissions of 01_bias_variance, {what}",
+                         f"{wall:.0f} s", f"{wall / n:.1f} s per submission", ""))
     progress("book: cold build, then rebuild with nothing changed")
     if not args.skip_book:
         cold = book_seconds(clean=True)  # once: a cold build executes every chapter again
