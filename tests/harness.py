@@ -9,7 +9,6 @@ appends hostile code to an unsolved or wrong submission.
 
 import copy
 import importlib.util
-import re
 import shutil
 import subprocess
 import sys
@@ -22,9 +21,9 @@ from pathlib import Path
 import nbformat
 
 from reglab.course import ROOT, nbgrader_env
+from reglab.grader import solved_release
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
-MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 
 def load_cases(assignment: str):
@@ -50,14 +49,7 @@ def _grade_id(cell) -> str | None:
 
 def solution_submission(assignment: str) -> nbformat.NotebookNode:
     """The release with each solution cell filled as a student who solved it would."""
-    source = {_grade_id(c): c for c in read("solutions", assignment).cells if _grade_id(c)}
-    nb = read("exercises", assignment)
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            lines = source[meta["grade_id"]].source.splitlines()
-            cell.source = "\n".join(line for line in lines if not MARKER.match(line))
-    return nb
+    return solved_release(assignment)
 
 
 def graded_functions(assignment: str) -> list[str]:
