@@ -44,10 +44,9 @@ system:  ## install the Debian packages the tests need (as root; otherwise says 
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/tmp/apt-install.log 2>&1 || { echo "error: apt-get failed, see /tmp/apt-install.log"; exit 1; }; \
 	echo "==> Installed:$$missing"
 
-book: setup  ## build the website into _build/html (executes every chapter, cached)
-	@echo "==> Building the book (chapters execute on a cold cache: a few minutes)"
-	$(BIN)/jupyter-book build . -W -n --keep-going
-	@echo "==> Done: open _build/html/index.html"
+book: setup  ## build the website into _build/html (executes new chapters in parallel, cached)
+	@echo "==> Building the book (on a cold cache every chapter executes: a few minutes)"
+	$(BIN)/python -m reglab.book $(BOOK_ARGS)
 
 test: setup system  ## run the whole test suite (builds the book, grades every assignment)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=20 $(PYTEST_ARGS)

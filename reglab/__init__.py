@@ -2,13 +2,18 @@
 
 Importing ``reglab`` first, before TensorFlow or Keras, keeps TensorFlow quiet:
 it sets ``TF_CPP_MIN_LOG_LEVEL=3`` and ``TF_ENABLE_ONEDNN_OPTS=0``, which must be
-in the environment before TensorFlow loads.
+in the environment before TensorFlow loads, and runs TensorFlow on one thread.
 """
 
 import os
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+# One thread per TensorFlow process: the course's models are too small to gain from more,
+# and notebooks that run side by side (the book build, the grader's pool) would otherwise
+# fight over the cores. Set the variables before `import reglab` to choose otherwise.
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from reglab import data, explore, plots  # noqa: E402

@@ -105,6 +105,15 @@ def format_notebooks(paths: list[Path], check: bool) -> list[Path]:
     return changed
 
 
+def chapters() -> list[Path]:
+    """Chapter notebooks listed in _toc.yml, in order."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    return [ROOT / f"{f}.ipynb" for f in files if f.startswith("chapters/")]
+
+
 def assignments() -> list[str]:
     """Names of the assignments: the folders of solutions/."""
     return sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())

@@ -50,3 +50,22 @@ def digits(
         "x_val": x[val], "y_val": y[val],
         "x_test": x[test], "y_test": y[test],
     }
+
+
+def batches(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int | None = None):
+    """``(x, y)`` as a ``tf.data`` pipeline of batches that ``fit`` reuses every epoch.
+
+    With ``seed`` the examples are reshuffled at every epoch, reproducibly; without it they
+    keep their order (for validation data). On a few hundred examples an epoch costs Keras
+    less this way than when it prepares the batches from NumPy arrays itself.
+    """
+    import tensorflow as tf
+
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} examples but y has {len(y)}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    pipeline = tf.data.Dataset.from_tensor_slices((x, y))
+    if seed is not None:
+        pipeline = pipeline.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return pipeline.batch(batch_size)

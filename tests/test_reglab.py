@@ -149,6 +149,26 @@ def test_digits_split_is_deterministic_offline_and_disjoint():
     assert len(data.digits(n_train=50)["x_train"]) == 50
 
 
+def test_batches_reshuffle_every_epoch_and_keep_every_example():
+    x = np.arange(10, dtype="float32").reshape(10, 1)
+    y = np.arange(10)
+    pipeline = data.batches(x, y, batch_size=4, seed=0)
+    epochs = [np.concatenate([b[1].numpy() for b in pipeline]) for _ in range(2)]
+    assert [len(b[1]) for b in pipeline] == [4, 4, 2]
+    assert all(sorted(e.tolist()) == list(range(10)) for e in epochs)
+    assert epochs[0].tolist() != epochs[1].tolist(), "not reshuffled between epochs"
+    again = np.concatenate([b[1].numpy() for b in data.batches(x, y, 4, seed=0)])
+    assert again.tolist() == epochs[0].tolist(), "the same seed gave another order"
+    for xb, yb in pipeline:
+        assert xb.numpy()[:, 0].tolist() == yb.numpy().tolist(), "x and y were separated"
+    ordered = np.concatenate([b[1].numpy() for b in data.batches(x, y, 3)])
+    assert ordered.tolist() == list(range(10))
+    with pytest.raises(ValueError, match="examples"):
+        data.batches(x, y[:5])
+    with pytest.raises(ValueError, match="batch_size"):
+        data.batches(x, y, batch_size=0)
+
+
 def test_sine_data_rejects_bad_arguments():
     with pytest.raises(ValueError):
         data.sine_data(0, 0.1, np.random.default_rng(0))
