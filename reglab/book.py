@@ -42,8 +42,12 @@ def _execute(path: str, timeout: int) -> tuple[dict, float, str | None]:
     with tempfile.TemporaryDirectory(prefix="reglab-kernel-") as sockets:
         km = KernelManager(kernel_name=nb.metadata.kernelspec.name, transport="ipc",
                            ip=str(Path(sockets) / "ipc"))
-        result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
-                                     allow_errors=False, km=km)
+        try:
+            result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
+                                         allow_errors=False, km=km)
+        finally:  # nbclient leaves a kernel it did not create running
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
     return nb, result.time, result.exc_string if result.err else None
 
 
