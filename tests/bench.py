@@ -3,8 +3,11 @@
 Reports, as a Markdown table printed and written to docs/benchmark.md:
 each chapter's wall time top to bottom in a fresh kernel and the kernel's peak resident
 memory; each assignment's `nbgrader autograde` time for one submission (the solution)
-against the floor (a fresh kernel that only imports TensorFlow and Keras); and the book's
-cold build and no-change rebuild. Each figure is the median of --repeat runs.
+against the floor (a fresh kernel that only imports TensorFlow and Keras); 40 simulated
+submissions graded one at a time and by the pool; the book's cold build and no-change
+rebuild; with --suite, the fast test subset and the whole test suite from a cold cache.
+Chapter, floor, autograde and rebuild figures are medians of --repeat runs; the rest are
+single runs.
 """
 
 import argparse
@@ -106,6 +109,16 @@ def book_seconds(clean: bool) -> float:
     return time.perf_counter() - start
 
 
+def suite_seconds(args: list[str]) -> tuple[float, str]:
+    """Wall time of one pytest run from a cold book cache, and pytest's closing line."""
+    shutil.rmtree(ROOT / "_build", ignore_errors=True)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", *args], cwd=ROOT,
+                          env=nbgrader_env(), capture_output=True, text=True)
+    lines = done.stdout.strip().splitlines()
+    return time.perf_counter() - start, lines[-1].strip("= ") if lines else "no output"
+
+
 def median(func, repeat: int) -> float:
     return statistics.median(func() for _ in range(repeat))
 
@@ -117,10 +130,12 @@ def main() -> int:
     parser.add_argument("--skip-book", action="store_true", help="do not time the book build")
     parser.add_argument("--class-size", type=int, default=40,
                         help="simulated submissions graded one at a time and by the pool")
+    parser.add_argument("--suite", action="store_true",
+                        help="also time the fast test subset and the whole suite (cold cache)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmark.md")
     args = parser.parse_args()
     rows = []
-    total = len(chapters()) + len(assignments()) + 4
+    total = len(chapters()) + len(assignments()) + 4 + 2 * args.suite
     step = 0
 
     def progress(what: str) -> None:
@@ -162,6 +177,15 @@ def main() -> int:
                      "ok (≤ 360 s)" if cold <= 360 else "OVER"))
         rows.append(("book: rebuild, nothing changed", f"{warm:.0f} s", "",
                      "ok (≤ 30 s)" if warm <= 30 else "OVER"))
+
+    if args.suite:
+        for what, budget, pytest_args in (
+                ("fast subset (`make test-fast`)", 120, ["-m", "not slow"]),
+                ("whole suite (`make test`)", 1500, ["-n", "2", "--dist", "loadgroup"])):
+            progress(f"test suite: {what}")
+            wall, summary = suite_seconds(pytest_args)
+            rows.append((f"tests: {what}", f"{wall:.0f} s", summary,
+                         f"ok (≤ {budget} s)" if wall <= budget else "OVER"))
 
     import keras
     import tensorflow as tf
