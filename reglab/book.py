@@ -87,6 +87,13 @@ def execute_chapters(jobs: int, echo=print) -> list[str]:
     return failed
 
 
+def executed(path: Path) -> nbformat.NotebookNode:
+    """The chapter at ``path`` with the outputs of its cached execution (KeyError if none)."""
+    from jupyter_cache import get_cache
+
+    return get_cache(str(CACHE)).merge_match_into_notebook(nbformat.read(path, as_version=4))[1]
+
+
 def build(jobs: int, echo=print) -> int:
     """Execute what the cache lacks, then run the Jupyter Book build; its exit code."""
     failed = execute_chapters(jobs, echo)
@@ -103,6 +110,11 @@ def build(jobs: int, echo=print) -> int:
         echo("error: the website did not build cleanly (-W turns warnings into errors); "
              "the first warning above says which page and line")
     else:
+        # myst-nb writes a chapter it took from the cache into jupyter_execute/ without its
+        # outputs; put the executed notebooks there, as a build that executes would.
+        for path in chapters():
+            target = ROOT / "_build" / "jupyter_execute" / path.relative_to(ROOT)
+            nbformat.write(executed(path), target)
         echo("==> Done: open _build/html/index.html")
     return code
 

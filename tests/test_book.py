@@ -21,6 +21,8 @@ def test_chapter_executed_without_errors_or_stderr(book, chapter):
     executed = ROOT / "_build" / "jupyter_execute" / "chapters" / chapter.name
     assert executed.exists(), f"{chapter.name} was not executed by the build"
     nb = nbformat.read(executed, as_version=4)
+    shown = [c for c in nb.cells if c.cell_type == "code" and c.outputs]
+    assert shown, f"{chapter.name} has no outputs in {executed.relative_to(ROOT)}"
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             assert out.output_type != "error", f"{chapter.name}: {out.get('evalue')}"
