@@ -37,11 +37,12 @@ def _execute(path: str, timeout: int) -> tuple[dict, float, str | None]:
     from jupyter_client import KernelManager
 
     nb = nbformat.read(path, as_version=4)
-    # Unix sockets rather than TCP: nothing listens on the network, and the kernel has no
-    # reason to warn about unencrypted TCP on the terminal.
+    # Unix sockets rather than TCP where there are any: nothing listens on the network, and
+    # the kernel has no reason to warn about unencrypted TCP on the terminal.
     with tempfile.TemporaryDirectory(prefix="reglab-kernel-") as sockets:
-        km = KernelManager(kernel_name=nb.metadata.kernelspec.name, transport="ipc",
-                           ip=str(Path(sockets) / "ipc"))
+        km = KernelManager(kernel_name=nb.metadata.kernelspec.name)
+        if os.name == "posix":
+            km.transport, km.ip = "ipc", str(Path(sockets) / "ipc")
         try:
             result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
                                          allow_errors=False, km=km)
