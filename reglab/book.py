@@ -16,13 +16,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 import yaml
 
 from reglab.course import ROOT, chapters, nbgrader_env
+
+if TYPE_CHECKING:
+    from jupyter_client import KernelManager
 
 CACHE = ROOT / "_build" / ".jupyter_cache"
 
@@ -31,24 +37,34 @@ def _config() -> dict:
     return yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]
 
 
-def _execute(path: str, timeout: int) -> tuple[dict, float, str | None]:
-    """Run one notebook in a fresh kernel in its folder: (notebook, seconds, traceback)."""
-    from jupyter_cache.executors.utils import single_nb_execution
+@contextmanager
+def local_kernel(kernel_name: str) -> Iterator["KernelManager"]:
+    """A kernel manager for nbclient (``km=``), shut down on exit.
+
+    It talks over Unix sockets where the OS has them: nothing listens on the network, and
+    the kernel has no reason to warn about unencrypted TCP on the terminal.
+    """
     from jupyter_client import KernelManager
 
-    nb = nbformat.read(path, as_version=4)
-    # Unix sockets rather than TCP where there are any: nothing listens on the network, and
-    # the kernel has no reason to warn about unencrypted TCP on the terminal.
     with tempfile.TemporaryDirectory(prefix="reglab-kernel-") as sockets:
-        km = KernelManager(kernel_name=nb.metadata.kernelspec.name)
+        km = KernelManager(kernel_name=kernel_name)
         if os.name == "posix":
             km.transport, km.ip = "ipc", str(Path(sockets) / "ipc")
         try:
-            result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
-                                         allow_errors=False, km=km)
+            yield km
         finally:  # nbclient leaves a kernel it did not create running
             if km.has_kernel:
                 km.shutdown_kernel(now=True)
+
+
+def _execute(path: str, timeout: int) -> tuple[dict, float, str | None]:
+    """Run one notebook in a fresh kernel in its folder: (notebook, seconds, traceback)."""
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    nb = nbformat.read(path, as_version=4)
+    with local_kernel(nb.metadata.kernelspec.name) as km:
+        result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
+                                     allow_errors=False, km=km)
     return nb, result.time, result.exc_string if result.err else None
 
 

@@ -28,6 +28,7 @@ import psutil
 from nbclient import NotebookClient
 
 from reglab import grader, sandbox
+from reglab.book import local_kernel
 from reglab.course import KERNELSPEC, ROOT, assignments, nbgrader_env
 from tests import harness
 from tests.common import chapters
@@ -50,16 +51,17 @@ def _peak_rss(pid_holder: dict, stop: threading.Event, out: dict) -> None:
 
 def run_notebook(nb: nbformat.NotebookNode, cwd: Path) -> tuple[float, float]:
     """Execute ``nb`` in a fresh kernel: (wall seconds, peak kernel RSS in MB)."""
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd)}})
     holder, out, stop = {}, {}, threading.Event()
     watcher = threading.Thread(target=_peak_rss, args=(holder, stop, out))
     start = time.perf_counter()
-    with client.setup_kernel():
-        holder["pid"] = client.km.provisioner.process.pid
-        watcher.start()
-        for index, cell in enumerate(nb.cells):
-            client.execute_cell(cell, index)
+    with local_kernel("python3") as km:
+        client = NotebookClient(nb, km=km, timeout=600,
+                                resources={"metadata": {"path": str(cwd)}})
+        with client.setup_kernel():
+            holder["pid"] = client.km.provisioner.process.pid
+            watcher.start()
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)
     elapsed = time.perf_counter() - start
     stop.set()
     watcher.join()
