@@ -192,7 +192,8 @@ def main() -> int:
     import keras
     import tensorflow as tf
 
-    header = (f"# Benchmark\n\nMeasured {date.today()} with `make bench` (median of "
+    command = "make bench" + (f' BENCH_ARGS="{" ".join(sys.argv[1:])}"' if sys.argv[1:] else "")
+    header = (f"# Benchmark\n\nMeasured {date.today()} with `{command}` (median of "
               f"{args.repeat} run(s)) on {platform.machine()} with {os.cpu_count()} cores, "
               f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python "
               f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras "
