@@ -136,6 +136,8 @@ def main() -> int:
                         help="also time the fast test subset and the whole suite (cold cache)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmark.md")
     args = parser.parse_args()
+    # nbgrader's gradebook runs `alembic`, which lives beside this Python.
+    os.environ["PATH"] = nbgrader_env()["PATH"]
     rows = []
     total = len(chapters()) + len(assignments()) + 4 + 2 * args.suite
     step = 0
@@ -143,6 +145,8 @@ def main() -> int:
     def progress(what: str) -> None:
         nonlocal step
         step += 1
+        if rows:  # the figures of the step before, as soon as they are known
+            print("      " + " | ".join(c for c in rows[-1] if c), flush=True)
         print(f"[{step}/{total}] {what}", flush=True)
 
     progress("floor: fresh kernel importing TensorFlow and Keras")
