@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,19 +68,19 @@ def _execute(path: str, timeout: int) -> tuple[dict, float, str | None]:
     return nb, result.time, result.exc_string if result.err else None
 
 
-def execute_chapters(jobs: int, echo=print) -> list[str]:
+def execute_chapters(jobs: int, echo: Callable[[str], None] = print) -> list[str]:
     """Execute the chapters missing from the cache, ``jobs`` at a time; return the failures."""
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
     cache = get_cache(str(CACHE))
-    todo = []
-    for path in chapters():
+    paths, todo = chapters(), []
+    for path in paths:
         try:
             cache.match_cache_notebook(nbformat.read(path, as_version=4))
         except KeyError:
             todo.append(path)
-    echo(f"==> {len(chapters()) - len(todo)} chapter(s) cached, {len(todo)} to execute"
+    echo(f"==> {len(paths) - len(todo)} chapter(s) cached, {len(todo)} to execute"
          + (f", {jobs} at a time" if todo else ""))
     failed = []
     start = time.perf_counter()
@@ -111,7 +111,7 @@ def executed(path: Path) -> nbformat.NotebookNode:
     return get_cache(str(CACHE)).merge_match_into_notebook(nbformat.read(path, as_version=4))[1]
 
 
-def build(jobs: int, echo=print) -> int:
+def build(jobs: int, echo: Callable[[str], None] = print) -> int:
     """Execute what the cache lacks, then run the Jupyter Book build; its exit code."""
     failed = execute_chapters(jobs, echo)
     if failed:
