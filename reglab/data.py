@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from reglab.env import seed as shifted_seed
+
 
 def true_function(x: np.ndarray) -> np.ndarray:
     """The noise-free target of the regression examples: one period of a sine."""
@@ -25,7 +27,8 @@ def digits(
     Returns ``{"x_train", "y_train", "x_val", "y_val", "x_test", "y_test"}``; ``x_*``
     have shape (N, 64) and ``y_*`` integer labels. ``n_train`` keeps only the first
     examples of the (shuffled) training split; ``label_noise`` replaces that fraction
-    of training labels with random ones.
+    of training labels with random ones. ``seed`` picks the split and the noise; it is
+    shifted by ``$REGLAB_SEED_SHIFT`` like every seed of the course (:func:`reglab.seed`).
     """
     from sklearn.datasets import load_digits
 
@@ -34,7 +37,7 @@ def digits(
     bunch = load_digits()
     x = (bunch.data / 16.0).astype("float32")
     y = bunch.target.astype("int64")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(shifted_seed(seed))
     order = rng.permutation(len(x))
     n_test = int(round(test_fraction * len(x)))
     n_val = int(round(val_fraction * len(x)))

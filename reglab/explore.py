@@ -81,7 +81,7 @@ def explorer_html(
     first = html.escape(_value_text(values[start]))
     return (
         f'<div class="reglab-explorer" id="{uid}">'
-        f'<label style="display:block;margin-bottom:.5em">{html.escape(label)}: '
+        f'<label style="display:block;margin-bottom:.5em">{html.escape(label)} (pre-rendered): '
         f'<input type="range" min="0" max="{len(values) - 1}" step="1" value="{start}" '
         f'aria-label="{html.escape(label)}" style="vertical-align:middle;width:50%"> '
         f"<output>{first}</output></label>{''.join(frames)}</div>" + _SCRIPT % {"uid": uid}
@@ -96,16 +96,31 @@ def explorer(values: Sequence, render: Callable[[object], Figure], label: str,
     return HTML(explorer_html(values, render, label, alt, start))
 
 
-def live(values: Sequence, render: Callable[[object], Figure], label: str) -> Callable:
-    """An ipywidgets slider over ``values`` that calls ``render`` in the running kernel."""
+def _png_bytes(fig: Figure) -> bytes:
+    return base64.b64decode(_png(fig))
+
+
+def live(values: Sequence, render: Callable[[object], Figure], label: str) -> None:
+    """Show an ipywidgets slider over ``values`` that re-runs ``render`` in the kernel.
+
+    The figure goes into an image widget that the slider updates: no output capture, so
+    executing the cell (nbclient, the book build) never waits on widget messages, and the
+    cell shows the control and nothing else.
+    """
     import ipywidgets as widgets
+    from IPython.display import display
 
-    slider = widgets.SelectionSlider(options=list(values), description=label,
+    if not values:
+        raise ValueError("live needs at least one value for its slider")
+    slider = widgets.SelectionSlider(options=list(values),
+                                     description=f"{label} (recomputes in your kernel)",
                                      continuous_update=False,
-                                     style={"description_width": "initial"})
+                                     style={"description_width": "initial"},
+                                     layout={"width": "90%"})
+    image = widgets.Image(format="png", value=_png_bytes(render(slider.value)))
 
-    def draw(value):
-        render(value)
-        plt.show()
+    def redraw(change: dict) -> None:
+        image.value = _png_bytes(render(change["new"]))
 
-    return widgets.interact(draw, value=slider)
+    slider.observe(redraw, names="value")
+    display(widgets.VBox([slider, image]))

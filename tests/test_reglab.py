@@ -192,3 +192,56 @@ def test_normalize_is_idempotent_and_completes_nbgrader_metadata():
     assert meta["grade"] and meta["locked"] and not meta["solution"] and meta["points"] == 2
     assert once.cells[0].execution_count is None
     assert normalize(once) == once
+
+
+def test_seeds_follow_the_seed_shift(monkeypatch):
+    import reglab
+
+    monkeypatch.delenv("REGLAB_SEED_SHIFT", raising=False)
+    assert reglab.seed(3) == 3 and reglab.seeds(3, start=2) == [2, 3, 4]
+    unshifted = data.digits(seed=1)["y_train"]
+    monkeypatch.setenv("REGLAB_SEED_SHIFT", "101")
+    assert reglab.seed(3) == 104 and reglab.seeds(2) == [101, 102]
+    assert reglab.rng(0).integers(1 << 30) == np.random.default_rng(101).integers(1 << 30)
+    assert not np.array_equal(data.digits(seed=1)["y_train"], unshifted), "split not shifted"
+    monkeypatch.setenv("REGLAB_SEED_SHIFT", "ten")
+    with pytest.raises(ValueError, match="REGLAB_SEED_SHIFT must be an integer"):
+        reglab.seed(0)
+    monkeypatch.delenv("REGLAB_SEED_SHIFT")
+    for bad in (-1, 1.5, "0"):
+        with pytest.raises(ValueError, match="non-negative integer"):
+            reglab.seed(bad)
+    with pytest.raises(ValueError, match="at least one seed"):
+        reglab.seeds(0)
+
+
+def test_live_control_redraws_into_an_image_without_output_capture(capsys):
+    import ipywidgets as widgets
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drawn = []
+
+    def render(v):
+        drawn.append(v)
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, v])
+        return fig
+
+    shown = []
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    try:
+        assert explore.live([1, 2, 3], render, "slope") is None, "prints nothing after the cell"
+    finally:
+        monkey.undo()
+    (box,) = shown
+    slider, image = box.children
+    assert isinstance(image, widgets.Image) and "recomputes in your kernel" in slider.description
+    first = image.value
+    slider.value = 3
+    assert drawn == [1, 3] and image.value != first and image.value[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="at least one value"):
+        explore.live([], render, "slope")

@@ -1,5 +1,6 @@
 """Fast checks of the repository: notebooks clean and conventional, no leaks, lint."""
 
+import ast
 import json
 import re
 import subprocess
@@ -49,6 +50,39 @@ def test_chapter_ends_with_summary_and_exercises(path):
     assert text.index("## Summary") < text.index("## Exercises")
 
 
+# Seeds a chapter may write as numbers: reglab shifts them itself (REGLAB_SEED_SHIFT).
+SHIFTING_CALLS = {"setup", "digits", "seed", "seeds", "rng"}
+SEEDING_CALLS = {"default_rng", "RandomState", "set_random_seed", "set_seed", "SeedGenerator",
+                 "Generator", "PCG64", "seed"}
+
+
+def _fixed_seeds(source: str) -> list[str]:
+    """Calls in ``source`` that seed with a literal number that the seed shift would not move."""
+    found = []
+    for call in ast.walk(ast.parse(source)):
+        if not isinstance(call, ast.Call):
+            continue
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in SHIFTING_CALLS:
+            continue
+        literal = [a for a in call.args if isinstance(a, ast.Constant)] if name in SEEDING_CALLS \
+            else []
+        literal += [k.value for k in call.keywords if k.arg in {"seed", "random_state"}
+                    and isinstance(k.value, ast.Constant) and k.value.value is not None]
+        if literal or (name in {"default_rng", "RandomState"} and not call.args):
+            found.append(ast.unparse(call)[:80])
+    return found
+
+
+@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
+def test_chapter_seeds_follow_the_seed_shift(path):
+    """Every seed goes through reglab (seed, seeds, rng, setup, digits), so re-runs can move it."""
+    nb = nbformat.read(path, as_version=4)
+    fixed = [call for c in nb.cells if c.cell_type == "code" for call in _fixed_seeds(c.source)]
+    assert not fixed, f"seeded with a fixed number (use reglab.seed(k) or reglab.rng(k)): {fixed}"
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_holds_no_solution_or_hidden_test(assignment):
     text = (ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text()
@@ -71,8 +105,6 @@ def test_assignment_has_wrong_and_alternative_answers(assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_test_cells_are_documented_and_end_in_a_statement(assignment):
     """One-line docstring first; no trailing expression (nbgrader reads it as partial credit)."""
-    import ast
-
     nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
