@@ -16,8 +16,8 @@ os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from reglab import data, explore, plots  # noqa: E402
+from reglab import data, explore, plots, train  # noqa: E402
 from reglab.env import rng, seed, seeds, setup  # noqa: E402
 
-__all__ = ["data", "explore", "plots", "rng", "seed", "seeds", "setup"]
+__all__ = ["data", "explore", "plots", "rng", "seed", "seeds", "setup", "train"]
 __version__ = "0.1.0"

@@ -245,3 +245,186 @@ def test_live_control_redraws_into_an_image_without_output_capture(capsys):
     assert drawn == [1, 3] and image.value != first and image.value[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="at least one value"):
         explore.live([], render, "slope")
+
+
+def test_stacked_networks_train_as_if_alone_with_their_own_penalty():
+    import keras
+
+    from reglab import stack
+
+    rng = np.random.default_rng(0)
+    l2, l1 = [0.0, 1e-2, 1e-3], [0.0, 0.0, 1e-2]
+    net = stack.mlp(3, 2, [4], 1, activation="tanh", l2=l2, l1=l1)
+    net.compile(loss="mse")
+    x = rng.normal(size=(5, 3, 2)).astype("float32")
+    y = rng.normal(size=(5, 3, 1)).astype("float32")
+    kernels = [keras.ops.convert_to_numpy(layer.kernel) for layer in net.layers]
+    assert np.abs(kernels[0]).max() <= np.sqrt(6 / (2 + 4)), "Glorot bound of one network"
+    mse = ((keras.ops.convert_to_numpy(net(x)) - y) ** 2).mean(axis=(0, 2))
+    own = [sum(float(keras.regularizers.L1L2(l1=l1[m], l2=l2[m])(k[m])) for k in kernels)
+           for m in range(3)]
+    loss = net.evaluate(x, y, batch_size=5, verbose=0)
+    assert np.isclose(loss, np.mean(mse + np.array(own)), rtol=1e-5)
+
+
+def test_stack_scores_and_curves_per_network():
+    import keras
+
+    from reglab import stack
+
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(6, 2, 3)).astype("float32")
+    labels = rng.integers(0, 3, size=(6, 2))
+    keras_ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    for m in range(2):
+        expected = float(keras_ce(labels[:, m], logits[:, m]))
+        assert np.isclose(stack.cross_entropy(labels, logits)[m], expected, rtol=1e-5)
+    assert np.allclose(stack.accuracy(labels, logits),
+                       (logits.argmax(-1) == labels).mean(axis=0))
+    net = stack.mlp(2, 3, [4], 3)
+    net.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x = rng.normal(size=(6, 2, 3)).astype("float32")
+    callback, record = stack.curves(net, {"train": (x, labels)}, {"ce": stack.cross_entropy})
+    net.fit(x, labels, epochs=3, batch_size=6, verbose=0, callbacks=[callback])
+    assert record["train_ce"].shape == (3, 2)
+    with pytest.raises(ValueError, match="as many examples"):
+        stack.columns([np.zeros(3), np.zeros(4)])
+    with pytest.raises(ValueError, match="non-negative"):
+        stack.mlp(2, 3, [4], 3, l2=[-1.0, 0.0])
+
+
+def test_conv_net_is_seeded_and_side_by_side_keeps_networks_apart():
+    import keras
+
+    from reglab import models
+
+    same = [models.conv_net(seed=3), models.conv_net(seed=3), models.conv_net(seed=4)]
+    first, again, other = ([keras.ops.convert_to_numpy(w) for w in m.weights] for m in same)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not np.allclose(first[0], other[0]), "another seed, other initial weights"
+    big = models.conv_net(num_classes=3, filters=(4,), upsample=2)
+    assert big.output_shape == (None, 3) and big.layers[0].output.shape[1:3] == (16, 16)
+    joined = models.side_by_side(same)
+    x = np.random.default_rng(0).random((5, 3, 8, 8, 1)).astype("float32")
+    out = keras.ops.convert_to_numpy(joined(x))
+    assert out.shape == (5, 3, 10)
+    for k, model in enumerate(same):
+        assert np.allclose(out[:, k], keras.ops.convert_to_numpy(model(x[:, k])), atol=1e-6)
+    with pytest.raises(ValueError, match="poolings"):
+        models.conv_net(filters=(4, 4, 4, 4))
+    with pytest.raises(ValueError, match="one input shape"):
+        models.side_by_side([same[0], models.conv_net(input_shape=(16, 16, 1))])
+
+
+def test_reliability_diagram_counts_every_example_once():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from reglab import plots
+
+    confidence = np.array([0.15, 0.55, 0.55, 0.95, 1.0])
+    correct = np.array([0, 1, 0, 1, 1])
+    fig, ax = plt.subplots()
+    counts = plots.reliability_diagram(ax, confidence, correct, n_bins=10, title="t")
+    assert counts.tolist() == [0, 1, 0, 0, 0, 2, 0, 0, 0, 2]
+    heights = [bar.get_height() for bar in ax.patches]
+    assert np.allclose(heights, [0, 0, 0, 0, 0, 0.5, 0, 0, 0, 1])
+    assert [t.get_text() for t in ax.texts] == [str(n) for n in counts]
+    with pytest.raises(ValueError, match="one confidence per example"):
+        plots.reliability_diagram(ax, confidence, correct[:3])
+    with pytest.raises(ValueError, match="at least one bin"):
+        plots.reliability_diagram(ax, confidence, correct, n_bins=0)
+    plt.close(fig)
+
+
+class _Weights:
+    """Stands in for a Keras model in the early-stopping bookkeeping: weights are a counter."""
+
+    def __init__(self):
+        self.value = 0
+
+    def get_weights(self):
+        return self.value
+
+    def set_weights(self, value):
+        self.value = value
+
+
+def test_best_epochs_stops_each_model_on_its_own_and_restores_its_best():
+    from reglab.train import BestEpochs
+
+    models = [_Weights(), _Weights()]
+    tracker = BestEpochs(models, patience=2)
+    curves = [[3.0, 2.0, 2.5, 2.6, 1.0, 0.5], [3.0, 2.9, 2.8, 2.7, 2.6, 2.5]]
+    done = []
+    for epoch in range(6):
+        for model in models:
+            model.value = epoch
+        logs = {f"val_model{i}_loss": curve[epoch] for i, curve in enumerate(curves)}
+        done.append(tracker.update(epoch, logs))
+    assert tracker.best_epoch == [1, 5] and tracker.stopped == [True, False]
+    assert not any(done), "training must go on while one model still improves"
+    tracker.restore()
+    assert [m.value for m in models] == [1, 5], "the late improvement after the stop counted"
+    with pytest.raises(ValueError, match="patience"):
+        BestEpochs(models, patience=-1)
+
+
+def test_models_trained_side_by_side_train_as_if_alone():
+    import keras
+
+    from reglab import train
+
+    split = {k: v[:64] for k, v in data.digits(seed=1).items()}
+
+    def build(seed):
+        return keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+
+    alone = train.fit_seeds(build, [split], [3], epochs=2, patience=5)
+    both = train.fit_seeds(build, [split, split], [3, 4], epochs=2, patience=5)
+    for a, b in zip(alone[0]["model"].get_weights(), both[0]["model"].get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)  # float32 rounding of the same steps
+    assert not np.allclose(both[0]["model"].get_weights()[0], both[1]["model"].get_weights()[0])
+    assert set(both[1]["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert both[0]["epochs"] == 2 and 0 <= both[0]["best_epoch"] <= 1
+    with pytest.raises(ValueError, match="one of each"):
+        train.fit_models([build(0)], [split, split], [0], epochs=1, patience=1)
+
+
+def test_compare_says_within_noise_unless_the_change_exceeds_the_spread():
+    from reglab.train import compare, mean_std
+
+    assert compare([0.80, 0.82], [0.90, 0.92])[2] == "better"
+    assert compare([0.90, 0.92], [0.80, 0.82])[2] == "worse"
+    assert compare([0.90, 0.92], [0.80, 0.82], higher_is_better=False)[2] == "better"  # a loss
+    change, spread, verdict = compare([0.80, 0.90], [0.82, 0.92])
+    assert verdict == "within seed noise"
+    assert abs(change - 0.02) < 1e-12 and abs(spread - 0.05) < 1e-12
+    assert mean_std([1.0, 3.0]) == "2.000 ± 1.000"
+    with pytest.raises(ValueError):
+        compare([0.8], [0.9])
+    with pytest.raises(ValueError):
+        mean_std([])
+
+
+def test_plain_log_ticks_label_one_two_five():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from reglab import plots
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [0.04, 0.4])
+    ax.set_yscale("log")
+    plots.plain_log_ticks(ax)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "0.1" in labels and "0.2" in labels and not any("times" in s for s in labels)
+    assert not [t.get_text() for t in ax.yaxis.get_minorticklabels() if t.get_text()]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="axis must be"):
+        plots.plain_log_ticks(ax, "z")
