@@ -101,13 +101,17 @@ def curves(model, sets: dict[str, tuple[np.ndarray, np.ndarray]],
     """A callback that scores every network on every set after each epoch, and its record.
 
     ``record[f"{set}_{score}"]`` becomes an array (epochs, models) when training ends.
+    ``model`` is a Keras model, run in inference mode through its compiled
+    ``predict_on_batch`` (an eager call per epoch would hold on to far more memory), or any
+    callable ``model(x, training=False)``, such as a ``tf.function``.
     """
+    predict = getattr(model, "predict_on_batch", None) or (lambda x: model(x, training=False))
     record: dict[str, list] = {f"{s}_{n}": [] for s in sets for n in scores}
 
     class _Curves(keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             for set_name, (x, y) in sets.items():
-                out = keras.ops.convert_to_numpy(model(x, training=False))
+                out = keras.ops.convert_to_numpy(predict(x))
                 for score_name, score in scores.items():
                     record[f"{set_name}_{score_name}"].append(score(y, out))
 
