@@ -62,11 +62,11 @@ format: setup  ## normalize every notebook (no outputs, stable metadata) and ruf
 	$(BIN)/python -m reglab.course format
 	$(BIN)/ruff check --fix reglab tests nbgrader_config.py
 
-release: setup  ## regenerate exercises/ from solutions/
-	$(BIN)/python -m reglab.course release
+release: setup  ## regenerate exercises/ from solutions/ (all, or A=... only)
+	$(BIN)/python -m reglab.course release $(A)
 
-check-release: setup  ## fail if exercises/ is not what solutions/ generates
-	$(BIN)/python -m reglab.course release --check
+check-release: setup  ## fail if exercises/ is not what solutions/ generates (A=... for one)
+	$(BIN)/python -m reglab.course release --check $(A)
 
 bench: setup  ## time chapters, autograding and the book; writes docs/benchmark.md
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
@@ -97,9 +97,9 @@ report: setup  ## pass rate per test and score histogram of A, in grades/ (A=...
 	$(call need,A,assignment,01_bias_variance)
 	$(GRADER) report $(A)
 
-distribute: setup  ## write the student version of the repository into DEST (DEST=...)
+distribute: setup  ## write the student version of the repository into DEST (DEST=... [FORCE=1])
 	$(call need,DEST,destination folder,../course-for-students)
-	$(GRADER) distribute "$(DEST)"
+	$(GRADER) distribute "$(DEST)" $(if $(FORCE),--force)
 
 clean:  ## remove the build and nbgrader's working files (keeps .venv)
 	rm -rf _build gradebook.db submitted autograded feedback grades grading downloaded .pytest_cache

@@ -5,7 +5,7 @@ released student notebooks. Grading state (gradebook.db, submitted/,
 autograded/, feedback/) is git-ignored.
 """
 
-from reglab.nbgrader_ext import TF_LOG_PATTERN
+from reglab.nbgrader_ext import STUDENT_ID, TF_LOG_PATTERN
 
 c = get_config()  # noqa: F821 (injected by traitlets)
 
@@ -28,35 +28,47 @@ c.IgnorePattern.pattern = TF_LOG_PATTERN
 
 # Submissions that patch what the tests rely on (comparison helpers, builtins,
 # the kernel's error display) or read the instructor's files get no automatic points
-# and a message saying why (reglab/nbgrader_ext.py); the rest is nbgrader's default.
+# and a message saying why; each cell keeps at most LimitOutputBytes.max_bytes of output;
+# a cell graded by hand is not flagged for grading again (reglab/nbgrader_ext.py). The
+# rest is nbgrader's default.
 c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.Execute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
+    "reglab.nbgrader_ext.LimitOutputBytes",
     "reglab.nbgrader_ext.TamperScan",
-    "nbgrader.preprocessors.SaveAutoGrades",
+    "reglab.nbgrader_ext.KeepManualGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
+    "reglab.sanitize.SanitizeSubmission",
 ]
+
+# Nothing a student wrote or made their code print may run as script in the pages made
+# from a graded notebook (the formgrader, feedback): the graded notebook is stored
+# sanitized (above), and every HTML page nbgrader renders sanitizes it again
+# (reglab/sanitize.py: markdown escaped, HTML outputs cleaned, scripts and SVG dropped).
+c.HTMLExporter.preprocessors = ["reglab.sanitize.SanitizeSubmission"]
 
 # Students keep outputs small; a runaway print is truncated, not stored.
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
 
 # Hidden tests are stripped from the feedback students receive: from the cells, and from
-# the lines that tracebacks of failing tests quote (reglab/nbgrader_ext.py).
+# the outputs, since a test cell's output can show its own source (reglab/nbgrader_ext.py).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "reglab.nbgrader_ext.ClearHiddenTracebacks",
+    "reglab.nbgrader_ext.ClearTestOutputs",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "reglab.sanitize.HidePaths",  # no path of the grading machine in tracebacks
 ]
 
 # `nbgrader zip_collect A` (make collect-zip): a learning platform's zip holds one notebook
 # per student named <student_id>_<anything>.ipynb (the id ends at the first underscore).
 # nbgrader matches the regex against the file's full path. The grader then renames each
-# student's notebook to submitted/<student_id>/A/A.ipynb. Adapt it to your platform's names.
+# student's notebook to submitted/<student_id>/A/A.ipynb. Adapt it to your platform's names,
+# keeping STUDENT_ID (letters, digits, . _ @ + -): the grader refuses any other id.
 c.FileNameCollectorPlugin.named_regexp = (
-    r".*/(?P<student_id>[^/_.][^/_]*)_(?P<file_id>[^/]*)\.ipynb$"
+    rf".*/(?P<student_id>{STUDENT_ID}?)_(?P<file_id>[^/]*)\.ipynb$"
 )

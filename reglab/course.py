@@ -5,11 +5,13 @@
 
 ``format`` strips outputs and execution counts, gives cells stable ids, keeps only
 the kernel's name in the notebook metadata, keeps only the cell metadata that the
-course uses (``nbgrader``, ``tags``, and ``mystnb``: the alt text of a cell's
-figures on the website) and completes nbgrader cell metadata from a short form
-(``grade_id`` and, for graded cells, ``points``).
-``release`` regenerates exercises/ from solutions/ with ``nbgrader generate_assignment``;
-with ``--check`` it only reports whether the committed release is up to date.
+course uses (``nbgrader``, ``tags``, ``mystnb``: the alt text of a cell's figures on the
+website, and ``editable``/``deletable``) and completes nbgrader cell metadata from a
+short form (``grade_id`` and, for graded cells, ``points``).
+``release`` regenerates exercises/ from solutions/ with ``nbgrader generate_assignment``,
+whose LockCells makes the released tests and set-up cells read-only and undeletable
+(``editable``/``deletable`` false; answer cells cannot be deleted); with ``--check`` it
+only reports whether the committed release is up to date.
 """
 
 import argparse
@@ -27,8 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIRS = ("chapters", "solutions", "exercises")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
-# Cell metadata that `format` keeps: nbgrader's, tags, and myst-nb's (image alt text, figures).
-CELL_METADATA = ("nbgrader", "tags", "mystnb")
+# Cell metadata that `format` keeps: nbgrader's, tags, myst-nb's (image alt text, figures),
+# and the read-only and undeletable marks of released cells (JupyterLab honours them).
+CELL_METADATA = ("nbgrader", "tags", "mystnb", "editable", "deletable")
 
 
 def _complete_nbgrader(cell: dict) -> None:

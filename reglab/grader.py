@@ -24,6 +24,7 @@ import os
 import random
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -37,14 +38,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
+from traitlets.config import Config
 
+from reglab import collect
 from reglab.course import KERNELSPEC, ROOT, nbgrader_env
+from reglab.nbgrader_ext import STUDENT_ID, quoted, squeezed
 
 GRADES = "grades"  # what the instructor reads: grades.csv and the report figures
 WORK = "grading"  # grading's own state: logs, originals of repaired notebooks, outcomes
 MAX_OUTPUT_BYTES = 1_000_000  # stored outputs above this are cleared before grading
 DB_BUSY_SECONDS = 120  # how long a worker waits for the SQLite gradebook to be free
 DEFAULT_SUBMISSION_TIMEOUT = 1800
+SANDBOX_DOWN = "the grading sandbox could not start"  # an instructor-side failure
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 # What a student gets: the book, the exercises, the helper package and how to set up.
@@ -100,6 +105,14 @@ def secret_lines(assignment: str, min_length: int = 30,
     return lines
 
 
+def hidden_test_lines(assignment: str, min_length: int = 30) -> set[str]:
+    """The lines of the hidden tests of ``assignment`` that feedback must not quote: those
+    its release does not show, even with spaces and punctuation ignored (:func:`quoted`)."""
+    release = squeezed(notebook_text(ROOT / "exercises" / assignment / f"{assignment}.ipynb"))
+    return {line for line in secret_lines(assignment, min_length, ("HIDDEN TESTS",))
+            if squeezed(line) not in release}
+
+
 def solved_release(assignment: str) -> nbformat.NotebookNode:
     """The release with each solution cell filled from solutions/, as a student who solved it."""
     def cells(folder: str) -> list:
@@ -116,17 +129,41 @@ def solved_release(assignment: str) -> nbformat.NotebookNode:
     return nb
 
 
-def _config(course: Path) -> tuple[str, str]:
-    """(course id, gradebook URL) as nbgrader sees them in ``course``."""
-    from traitlets.config.loader import PyFileConfigLoader
+def nbgrader_config(course: Path) -> Config:
+    """The nbgrader configuration of ``course`` as nbgrader resolves it when run there:
+    nbgrader_config.py (or .json) of each Jupyter config folder (the system's, the
+    environment's, then the user's ~/.jupyter, each over the one before), then the
+    course's own nbgrader_config.py over them all."""
+    from jupyter_core.paths import jupyter_config_dir, jupyter_config_path
+    from traitlets.config.loader import ConfigFileNotFound, JSONFileConfigLoader
+    from traitlets.config.loader import PyFileConfigLoader as PyLoader
 
     if not (course / "nbgrader_config.py").exists():
         raise GradingError(f"{course} is not a course directory: it has no nbgrader_config.py")
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    directory = config.get("CourseDirectory", {})
+    folders = jupyter_config_path()
+    if jupyter_config_dir() not in folders:
+        folders.insert(0, jupyter_config_dir())
+    config = Config()
+    for folder in [*reversed(folders), str(course)]:
+        for loader, name in ((PyLoader, "nbgrader_config.py"),
+                             (JSONFileConfigLoader, "nbgrader_config.json")):
+            try:
+                config.merge(loader(name, path=folder).load_config())
+            except ConfigFileNotFound:
+                continue
+    return config
+
+
+def _config(course: Path) -> tuple[str, str]:
+    """(course id, gradebook URL) as nbgrader sees them in ``course`` (:func:`nbgrader_config`)."""
+    directory = nbgrader_config(course).CourseDirectory
+    root = Path(directory.get("root") or course).resolve()
+    if root != course.resolve():
+        raise GradingError(f"the nbgrader configuration sets CourseDirectory.root = {root}, "
+                           f"not this course directory ({course}): grade from {root}, or "
+                           "remove that setting")
     course_id = directory.get("course_id", "default_course")
-    db_url = directory.get("db_url") or f"sqlite:///{course.resolve() / 'gradebook.db'}"
-    return course_id, db_url
+    return course_id, directory.get("db_url") or f"sqlite:///{root / 'gradebook.db'}"
 
 
 def _busy_url(db_url: str) -> str:
@@ -161,6 +198,31 @@ def _nbgrader(course: Path, args: list[str], what: str) -> subprocess.CompletedP
 
 class BadSubmission(Exception):
     """A submission that cannot be graded at all (scored 0 and reported)."""
+
+
+def safe_id(student: str) -> bool:
+    """Whether ``student`` is an id the grader accepts: STUDENT_ID, so no path, glob
+    (nbgrader reads ``--student *`` as every student), option, space or line break."""
+    return re.fullmatch(STUDENT_ID, student) is not None
+
+
+def shown(student: str) -> str:
+    """A student id as printed: as it is when safe, else quoted with its escapes."""
+    return student if safe_id(student) else repr(student)
+
+
+def _special_files(home: Path) -> list[str]:
+    """Links and files that are neither regular files nor folders under ``home`` (or
+    ``home`` itself), found with ``lstat``: nbgrader would follow or block on them."""
+    found = [home] if home.is_symlink() else []
+    for root, dirs, files in os.walk(home):  # os.walk follows no link
+        for name in dirs + files:
+            path = Path(root, name)
+            mode = path.lstat().st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                found.append(path)
+    return [f"{p.relative_to(home.parent)} -> {os.readlink(p)}" if p.is_symlink()
+            else f"{p.relative_to(home.parent)} (not a regular file)" for p in found]
 
 
 def _backup(course: Path, assignment: str, student: str, path: Path, stamp: str) -> None:
@@ -201,7 +263,71 @@ def locate_notebook(course: Path, assignment: str, student: str) -> tuple[Path |
 
 
 def _grade_id(cell: dict) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    meta = cell.get("metadata", {}).get("nbgrader")
+    grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+    return grade_id if isinstance(grade_id, str) else None
+
+
+def _check_shape(nb: nbformat.NotebookNode, notes: list[str]) -> None:
+    """Raise BadSubmission unless ``nb`` has a notebook's shape; reset metadata of the wrong
+    type (a kernelspec that is a string, say), with a note."""
+    if not isinstance(nb.get("metadata"), dict):
+        nb.metadata = nbformat.NotebookNode()
+        notes.append("broken notebook metadata dropped")
+    if not isinstance(nb.get("cells"), list):
+        raise BadSubmission("not a notebook: it has no list of cells")
+    for index, cell in enumerate(nb.cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw") \
+                or not isinstance(cell.get("source"), str):
+            raise BadSubmission(f"not a notebook: cell {index} is not a notebook cell")
+        if not isinstance(cell.get("metadata"), dict):
+            cell.metadata = nbformat.NotebookNode()
+            notes.append(f"broken metadata of cell {index} dropped")
+
+
+def _with_type(cell: nbformat.NotebookNode, cell_type: str) -> nbformat.NotebookNode:
+    """``cell`` as a cell of ``cell_type``: same id, source and metadata, no outputs."""
+    make = nbformat.v4.new_code_cell if cell_type == "code" else nbformat.v4.new_markdown_cell
+    new = make(source=cell.source, metadata=cell.metadata)
+    if "id" in cell:
+        new.id = cell.id
+    return new
+
+
+def _restore_metadata(nb: nbformat.NotebookNode, release: nbformat.NotebookNode,
+                      notes: list[str]) -> None:
+    """Give every cell of a grade id the release's nbgrader metadata and cell type.
+
+    A cell is known by its grade id or, when its nbgrader metadata is deleted or broken,
+    by its cell id. Copies of a grade id and grade ids the release lacks become plain code.
+    """
+    wanted = {_grade_id(c): c for c in release.cells if _grade_id(c)}
+    by_cell_id = {c.get("id"): gid for gid, c in wanted.items()}
+    seen, restored = set(), []
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader")
+        gid = _grade_id(cell) or by_cell_id.get(cell.get("id"))
+        if gid is None or gid in seen or gid not in wanted:
+            if meta is not None:
+                del cell.metadata["nbgrader"]
+                notes.append("cell with broken nbgrader metadata kept as plain code"
+                             if gid is None else f"cell a copy of {gid} kept as plain code"
+                             if gid in seen else f"cell unknown to the assignment: {gid} kept "
+                             "as plain code")
+            continue
+        seen.add(gid)
+        want = wanted[gid]
+        changed = ["deleted" if meta is None else "broken"] if not isinstance(meta, dict) else \
+            sorted(k for k in set(meta) | set(want.metadata.nbgrader)
+                   if meta.get(k) != want.metadata.nbgrader.get(k))
+        if cell.cell_type != want.cell_type:
+            nb.cells[index] = cell = _with_type(cell, want.cell_type)
+            changed.append(f"cell type {want.cell_type}")
+        cell.metadata["nbgrader"] = copy.deepcopy(want.metadata.nbgrader)
+        if changed:
+            restored.append(f"{gid} ({', '.join(changed)})")
+    if restored:
+        notes.append("restored the release's nbgrader metadata of " + "; ".join(restored))
 
 
 def _output_bytes(nb: nbformat.NotebookNode) -> int:
@@ -212,48 +338,44 @@ def repair_notebook(text: str, release: nbformat.NotebookNode
                     ) -> tuple[nbformat.NotebookNode | None, list[str]]:
     """Repair a submitted notebook's text; return (repaired notebook or None if clean, notes).
 
-    Upgrades old nbformat minor versions, names the course kernel, keeps the first of
-    cells that share a grade id (a copied or split cell), drops grade ids the assignment
-    does not have, puts back deleted locked cells from the release (nbgrader restores
-    edited ones itself), restores the release order of the graded cells and clears huge
-    outputs. Raises BadSubmission when the text is not a notebook.
+    Upgrades old nbformat minor versions, names the course kernel, gives every graded cell
+    the release's nbgrader metadata and cell type (flipped flags, edited checksums and
+    deleted metadata undone), keeps the first of cells that share a grade id (a copied or
+    split cell), drops grade ids the assignment does not have, puts back deleted locked
+    cells from the release (nbgrader restores edited ones itself), restores the release
+    order of the graded cells and clears huge outputs. Raises BadSubmission when the text
+    is not a notebook.
     """
     try:
         raw = json.loads(text)
     except ValueError as error:
         raise BadSubmission(f"not a notebook: invalid JSON ({error})") from None
+    except RecursionError:
+        raise BadSubmission("not a notebook: its JSON is nested too deep") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("nbformat_minor", 0), int):
+        raise BadSubmission("not a notebook: the JSON is no notebook")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbformat's own repairs (cell ids): done below
-            nb = nbformat.reads(text, as_version=4)
+            nb = nbformat.reads(text, as_version=4, capture_validation_error={})
     except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
         raise BadSubmission(f"not a notebook nbformat can read ({error})") from None
-    notes = []
+    notes: list[str] = []
+    _check_shape(nb, notes)
     if (raw.get("nbformat"), raw.get("nbformat_minor", 0)) < (4, 5):
         nb = nbformat.v4.upgrade(nb, from_version=4, from_minor=nb.get("nbformat_minor", 0))
         nb.nbformat, nb.nbformat_minor = 4, 5
         notes.append(f"upgraded nbformat {raw.get('nbformat')}.{raw.get('nbformat_minor', 0)}"
                      " to 4.5")
-    kernel = nb.metadata.get("kernelspec", {}).get("name")
-    if kernel != KERNELSPEC["name"]:
+    spec = nb.metadata.get("kernelspec")
+    kernel = spec.get("name") if isinstance(spec, dict) else spec
+    if kernel != KERNELSPEC["name"] or not isinstance(spec, dict):
         nb.metadata["kernelspec"] = dict(KERNELSPEC)
         notes.append(f"kernel {kernel!r} set to {KERNELSPEC['name']}")
 
+    _restore_metadata(nb, release, notes)
     order = [_grade_id(c) for c in release.cells if _grade_id(c)]
-    seen = set()
-    for cell in nb.cells:
-        gid = _grade_id(cell)
-        if gid is None:
-            if "nbgrader" in cell.get("metadata", {}):  # e.g. {}: nbgrader would stop on it
-                del cell.metadata["nbgrader"]
-                notes.append("cell with broken nbgrader metadata kept as plain code")
-            continue
-        if gid in seen or gid not in order:
-            del cell.metadata["nbgrader"]
-            why = "a copy of" if gid in seen else "unknown to the assignment:"
-            notes.append(f"cell {why} {gid} kept as plain code")
-        seen.add(gid)
-
+    seen = {_grade_id(c) for c in nb.cells} - {None}
     by_id = {_grade_id(c): c for c in release.cells if _grade_id(c)}
     for index, gid in enumerate(order):
         meta = by_id[gid].metadata["nbgrader"]
@@ -299,8 +421,14 @@ def preflight(course: Path, assignment: str, student: str, stamp: str
               ) -> tuple[Path | None, list[str]]:
     """Locate and repair one submission in place (originals kept); (path or None, notes).
 
-    Raises BadSubmission when there is no readable notebook to grade.
+    Raises BadSubmission when there is no readable notebook to grade, or when the
+    submission holds a link or a special file anywhere (a link could point the grader,
+    which follows links, at the instructor's files).
     """
+    special = _special_files(course / "submitted" / student)
+    if special:
+        raise BadSubmission(f"{len(special)} link(s) or special file(s) in submitted/: "
+                            + "; ".join(special[:3]) + ". Nothing graded: review by hand")
     path, notes = locate_notebook(course, assignment, student)
     if path is None:
         raise BadSubmission("; ".join(notes))
@@ -340,15 +468,22 @@ class Outcome:
         return text + ("  " + "; ".join(extra) if extra else "")
 
 
+def unsafe_folders(course: Path) -> list[str]:
+    """Folders of submitted/ whose name is no safe student id (:func:`safe_id`)."""
+    submitted = course / "submitted"
+    return sorted(p.name for p in submitted.iterdir() if not p.name.startswith(".")
+                  and not safe_id(p.name)) if submitted.is_dir() else []
+
+
 def students_with_submissions(course: Path, assignment: str) -> list[str]:
-    """Students with a folder for ``assignment``, or a stray notebook outside other assignments."""
+    """Students with a folder for ``assignment``, or a stray notebook outside other
+    assignments; only folders named by a safe student id (:func:`safe_id`)."""
     submitted = course / "submitted"
     if not submitted.is_dir():
         return []
     others = set(known_assignments(course)) - {assignment}
     found = []
-    for home in sorted(p for p in submitted.iterdir() if p.is_dir()
-                       and not p.name.startswith(".")):
+    for home in sorted(p for p in submitted.iterdir() if p.is_dir() and safe_id(p.name)):
         stray = any(p.relative_to(home).parts[0] not in others for p in home.rglob("*.ipynb"))
         if (home / assignment).is_dir() or stray:
             found.append(home.name)
@@ -418,13 +553,23 @@ def _kill_tree(pid: int) -> None:
 
 
 def _failure_reason(log: str) -> str:
+    """The cause of a failed ``nbgrader autograde`` in its log, not nbgrader's "see above"."""
+    unavailable = re.search(r"SandboxUnavailable: (.+)", log)
+    if unavailable:
+        return f"{SANDBOX_DOWN}: {unavailable.group(1).strip()}"
     if "DeadKernelError" in log or "Kernel died" in log:
         return "the kernel died (a crash, os._exit() or out of memory)"
     if "UnresponsiveKernelError" in log or "TimeoutError" in log:
         return "the kernel stopped responding"
     if "database is locked" in log:
         return "the gradebook stayed locked; grade this student again"
-    errors = [ln for ln in log.splitlines() if "ERROR" in ln or "Error" in ln]
+    raised = [(name, text) for name, text in re.findall(
+        r"^(?:\w+\.)*(\w*(?:Error|Exception|Entry)): (.+)$", log, re.M)
+        if "Please see the" not in text]
+    if raised:
+        return f"nbgrader: {raised[-1][0]}: {raised[-1][1].strip()}"[:200]
+    errors = [ln for ln in log.splitlines() if ("ERROR" in ln or "Error" in ln)
+              and "Please see the" not in ln]
     return (errors or log.strip().splitlines() or ["nbgrader failed"])[-1].strip()[:200]
 
 
@@ -471,13 +616,14 @@ def _read_outcome(gb, outcome: Outcome, assignment: str) -> None:
 
 
 def _record_zero(gb, assignment: str, student: str) -> None:
-    """Score a submission nbgrader could not grade 0 (manual grades kept), flagged for review."""
+    """Score a submission nbgrader could not grade 0 (manual grades kept), flagged for review
+    but for the cells already graded by hand."""
     gb.update_or_create_student(student)
     sub = gb.update_or_create_submission(assignment, student)
     for notebook in sub.notebooks:
         for grade in notebook.grades:
             grade.auto_score = 0.0
-            grade.needs_manual_grade = True
+            grade.needs_manual_grade = grade.manual_score is None
     gb.db.commit()
 
 
@@ -546,6 +692,9 @@ def grade(assignment: str, course_dir: Path = ROOT, workers: int | None = None,
     _check_assignment(course, assignment)
     if not (course / "exercises" / assignment).is_dir():
         raise GradingError(f"exercises/{assignment} is missing: run `make release` first")
+    unsafe = [shown(s) for s in students or [] if not safe_id(s)]
+    if unsafe:
+        raise GradingError(f"not a student id: {', '.join(unsafe)} (ids are {STUDENT_ID})")
     found = students_with_submissions(course, assignment)
     chosen = students or found
     missing = sorted(set(chosen) - set(found))
@@ -553,8 +702,9 @@ def grade(assignment: str, course_dir: Path = ROOT, workers: int | None = None,
         raise GradingError(f"no submission of {assignment} in {course / 'submitted'} for: "
                            + (", ".join(missing) or "anyone")
                            + ". Collect first (make collect-zip, or nbgrader collect).")
-    extra = sandbox_args(sandbox) + [
-        f"--CourseDirectory.db_url={_busy_url(_config(course)[1])}", "--log-level=INFO"]
+    db_url = _config(course)[1]  # nbgrader's own, from every config file it reads
+    extra = sandbox_args(sandbox) + ["--log-level=INFO"] + (
+        [f"--CourseDirectory.db_url={_busy_url(db_url)}"] if db_url.startswith("sqlite:") else [])
     if cell_timeout:
         extra.append(f"--Execute.timeout={max(1, round(cell_timeout))}")
     workers = max(1, workers or os.cpu_count() or 1)
@@ -562,6 +712,10 @@ def grade(assignment: str, course_dir: Path = ROOT, workers: int | None = None,
     start = time.perf_counter()
     echo(f"==> Grading {len(chosen)} submission(s) of {assignment} with {workers} worker(s)"
          + ("" if sandbox else ", NO SANDBOX"))
+    skipped = unsafe_folders(course)
+    if skipped and not students:
+        echo(f"    Skipped {len(skipped)} folder(s) of submitted/ not named by a safe student id"
+             f" ({STUDENT_ID}): {', '.join(map(repr, skipped))}")
     prepare_gradebook(course, assignment, chosen)
 
     outcomes: list[Outcome] = []
@@ -581,6 +735,9 @@ def grade(assignment: str, course_dir: Path = ROOT, workers: int | None = None,
             outcome.failed = str(error)
         except OSError as error:  # e.g. a file it may not move: this student only
             outcome.failed = f"preflight could not read or move the notebook ({error})"
+        except Exception as error:  # noqa: BLE001 - one odd notebook must not stop the class
+            outcome.failed = f"preflight error ({type(error).__name__}: {error})"[:300]
+        shutil.rmtree(course / "autograded" / student / assignment, ignore_errors=True)
         with open_gradebook(course) as gb:
             _record_zero(gb, assignment, student)
             _read_outcome(gb, outcome, assignment)
@@ -607,6 +764,10 @@ def grade(assignment: str, course_dir: Path = ROOT, workers: int | None = None,
              f"{max(o.manual_pending for o in pending):g} points each): nbgrader formgrader.")
     echo(f"    Logs: {WORK}/{assignment}/logs/. Next: make feedback A={assignment}; "
          f"make export; make report A={assignment}")
+    down = [o for o in outcomes if o.failed.startswith(SANDBOX_DOWN)]
+    if down:
+        raise GradingError(f"{down[0].failed}\n{len(down)} submission(s) were not graded: fix "
+                           "that and grade them again")
     return outcomes
 
 
@@ -614,41 +775,104 @@ def grade(assignment: str, course_dir: Path = ROOT, workers: int | None = None,
 
 def collect_zip(assignment: str, archive: Path, course_dir: Path = ROOT,
                 echo: Callable[[str], None] = say) -> dict[str, list[str]]:
-    """Collect a learning platform's zip into submitted/ with ``nbgrader zip_collect``.
+    """Collect a learning platform's zip (Moodle, Canvas, or named as the course's
+    FileNameCollectorPlugin.named_regexp says) into submitted/.
 
-    Files are matched by FileNameCollectorPlugin.named_regexp (nbgrader_config.py:
-    ``<student_id>_<anything>.ipynb``); each student's notebook ends up in
-    submitted/<student_id>/<assignment>/<assignment>.ipynb. Returns each collected
-    student's notes (what was renamed).
+    Only notebooks are taken out of the zip, after every entry was checked
+    (reglab/collect.py); every entry left out is reported with its reason. Each collected
+    student's submitted/<student>/<assignment>/ is replaced and ends up holding
+    <assignment>.ipynb, with timestamp.txt when the names give a time; what a name says
+    (Canvas's LATE) is kept in grading/<assignment>/collected.json. Returns each collected
+    student's notes.
     """
     course = Path(course_dir).resolve()
     _check_assignment(course, assignment)
     archive = Path(archive).resolve()
-    if not zipfile.is_zipfile(archive):
-        raise GradingError(f"{archive} is not a zip file")
-    folder = course / "downloaded" / assignment / "archive"
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    shutil.copy(archive, folder)
-    done = _nbgrader(course, ["zip_collect", assignment, "--force", "--log-level=INFO"],
-                     "collecting the zip")
-    submitted = course / "submitted"
-    copied = [Path(ln.split("Copying to: ", 1)[1].strip()) for ln in done.stderr.splitlines()
-              if "Copying to: " in ln]
-    students = sorted({p.relative_to(submitted).parts[0] for p in copied
-                       if submitted in p.parents})
-    skipped = [ln.split(": ", 1)[-1].strip() for ln in done.stderr.splitlines()
-               if "Skipped submission" in ln]
+    if not archive.is_file():
+        raise GradingError(f"{archive} is not a file")
+    pattern = nbgrader_config(course).FileNameCollectorPlugin.get("named_regexp")
+    extracted = course / "downloaded" / assignment / "extracted"
+    try:
+        with collect.open_zip(archive) as (zipped, bad_names):
+            plan = collect.plan(zipped, bad_names, pattern, str(extracted), safe_id)
+            echo(f"==> {archive.name}: {len(zipped.infolist())} entries, "
+                 + {"Moodle": "Moodle's layout (student id: the participant id)",
+                    "Canvas": "Canvas's layout (student id: the Canvas user id)"}.get(
+                        plan.layout, "named as FileNameCollectorPlugin.named_regexp says"))
+            takes = _write_submissions(course, assignment, zipped, plan)
+    except collect.RefusedZip as error:
+        raise GradingError(f"{archive} refused, nothing collected: {error}") from None
     collected = {}
-    for student in students:
+    for student, entries in sorted(takes.items()):
         _, collected[student] = locate_notebook(course, assignment, student)
-        echo(f"  {student:<22} " + ("; ".join(collected[student]) or "ok"))
-    for name in skipped:
-        echo(f"  skipped, the name does not match the pattern: {Path(name).name}")
-    echo(f"==> Collected {len(students)} submission(s) of {assignment} into submitted/"
-         + (f"; {len(skipped)} file(s) skipped" if skipped else ""))
+        if any(t.late for t in entries):
+            collected[student].append("LATE (the platform's file name says so)")
+        name = next((t.name for t in entries if t.name), "")
+        label = f"{student} ({collect.shown(name)})" if name else student
+        echo(f"  {label:<22} " + ("; ".join(collected[student]) or "ok"))
+    for name, reason in plan.skipped:
+        echo(f"  skipped {collect.shown(name)}: {reason}")
+    _save_collected(course, assignment, plan.layout, takes)
+    echo(f"==> Collected {len(collected)} submission(s) of {assignment} into submitted/"
+         + (f"; {len(plan.skipped)} entr{'y' if len(plan.skipped) == 1 else 'ies'} skipped"
+            if plan.skipped else ""))
     return collected
+
+
+def _write_submissions(course: Path, assignment: str, zipped: zipfile.ZipFile,
+                       plan: collect.Plan) -> dict[str, list[collect.Take]]:
+    """Write the planned entries of each student into a new folder that then replaces
+    submitted/<student>/<assignment>/; entries that cannot be written join
+    ``plan.skipped`` (a student none of whose entries could be written keeps the old
+    folder). Returns each written student's entries."""
+    by_student: dict[str, list[collect.Take]] = {}
+    for take in plan.takes:
+        by_student.setdefault(take.student, []).append(take)
+    written = {}
+    for student, takes in by_student.items():
+        folder = course / "submitted" / student / assignment
+        links = [p for p in (folder.parent.parent, folder.parent, folder) if p.is_symlink()]
+        if links:
+            plan.skipped += [(t.info.filename, f"{links[0].relative_to(course)} is a link: "
+                              "not replaced") for t in takes]
+            continue
+        new = folder.with_name(f".{assignment}.collecting")
+        shutil.rmtree(new, ignore_errors=True)
+        new.mkdir(parents=True)
+        for take in takes:
+            try:
+                collect.extract(zipped, take, new / take.file)
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError,
+                    RuntimeError, ValueError) as error:
+                (new / take.file).unlink(missing_ok=True)
+                plan.skipped.append((take.info.filename, f"cannot be read ({error})"))
+            else:
+                written.setdefault(student, []).append(take)
+        stamps = [t.timestamp for t in written.get(student, []) if t.timestamp]
+        if stamps:
+            (new / "timestamp.txt").write_text(max(stamps))
+        if student not in written:
+            shutil.rmtree(new)
+            if not any(new.parent.iterdir()):
+                new.parent.rmdir()  # a student folder made for nothing
+            continue
+        if folder.exists():
+            shutil.rmtree(folder)
+        new.rename(folder)
+    return written
+
+
+def _save_collected(course: Path, assignment: str, layout: str,
+                    takes: dict[str, list[collect.Take]]) -> None:
+    """Record what each collected student's entries said in grading/<assignment>/."""
+    path = course / WORK / assignment / "collected.json"
+    saved = json.loads(path.read_text()) if path.exists() else {}
+    saved.update({student: {"layout": layout, "entries": [t.info.filename for t in entries],
+                            "late": any(t.late for t in entries),
+                            "name": next((t.name for t in entries if t.name), "")}
+                  for student, entries in takes.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")
 
 
 def _visible_text(page: str) -> str:
@@ -664,15 +888,15 @@ def feedback(assignment: str, course_dir: Path = ROOT,
     _nbgrader(course, ["generate_feedback", assignment, "--force", "--log-level=ERROR"],
               "generating feedback")
     pages = sorted((course / "feedback").glob(f"*/{assignment}/*.html"))
-    hidden = secret_lines(assignment, regions=("HIDDEN TESTS",))
-    leaks = {page: [line for line in hidden if line in _visible_text(page.read_text())]
-             for page in pages}
+    hidden = hidden_test_lines(assignment)
+    leaks = {page: quoted(hidden, _visible_text(page.read_text())) for page in pages}
     leaks = {page: lines for page, lines in leaks.items() if lines}
     if leaks:
         first = next(iter(leaks))
         raise GradingError(f"hidden tests appear in {len(leaks)} feedback page(s), e.g. "
                            f"{first}: {leaks[first][0]!r}. Do not send them; check that "
-                           "nbgrader_config.py clears hidden tests (ClearHiddenTests).")
+                           "nbgrader_config.py clears hidden tests and test outputs "
+                           "(ClearTestOutputs, ClearHiddenTests).")
     graded = {p.parent.parent.name for p in pages}
     without = sorted(set(students_with_submissions(course, assignment)) - graded)
     echo(f"==> Feedback for {len(pages)} student(s) in feedback/<student>/{assignment}/, "
@@ -686,6 +910,12 @@ def export(course_dir: Path = ROOT, to: Path | None = None,
            echo: Callable[[str], None] = say) -> Path:
     """Export every grade of the gradebook to CSV with ``nbgrader export`` (grades/grades.csv)."""
     course = Path(course_dir).resolve()
+    with open_gradebook(course) as gb:
+        unsafe = [repr(s.id) for s in gb.students if not safe_id(s.id)]
+    if unsafe:
+        raise GradingError(f"the gradebook holds student ids that are not safe in a CSV row: "
+                           f"{', '.join(unsafe)}. Remove them (nbgrader db student remove, or "
+                           "Gradebook.remove_student) and export again.")
     target = (course / GRADES / "grades.csv") if to is None else Path(to).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     _nbgrader(course, ["export", f"--to={target}", "--log-level=ERROR"], "exporting grades")
@@ -720,6 +950,9 @@ def report(assignment: str, course_dir: Path = ROOT,
         raise GradingError(f"no graded submission of {assignment}: run make grade first")
     path = course / WORK / assignment / "outcomes.json"
     outcomes = json.loads(path.read_text()) if path.exists() else {}
+    path = course / WORK / assignment / "collected.json"
+    late = {s for s, info in (json.loads(path.read_text()) if path.exists() else {}).items()
+            if info.get("late")}
     rates = {name: sum(s >= m for s, m in vals) / len(vals) for name, vals in cells.items()}
     maximum = max(m for _, m in scores.values())
     values = sorted(s for s, _ in scores.values())
@@ -733,8 +966,9 @@ def report(assignment: str, course_dir: Path = ROOT,
     for student, (score, top) in sorted(scores.items()):
         info = outcomes.get(student, {})
         notes = ([f"FAILED: {info['failed']}"] if info.get("failed") else []) + \
-            info.get("notes", [])
-        echo(f"  {student:<22} {score:5.1f}/{top:<4g} {'; '.join(notes)}")
+            info.get("notes", []) + (["LATE (the platform's file name)"] if student in late
+                                     else [])
+        echo(f"  {shown(student):<22} {score:5.1f}/{top:<4g} {'; '.join(notes)}")
 
     out = course / GRADES
     out.mkdir(exist_ok=True)
@@ -852,8 +1086,8 @@ def main(argv: list[str] | None = None) -> int:
     col = sub.add_parser("collect-zip", parents=[common],
                          help="collect a learning platform's zip into submitted/")
     col.add_argument("assignment", help="e.g. 01_bias_variance")
-    col.add_argument("zip", type=Path, help="the zip of submissions, named "
-                     "<student_id>_<anything>.ipynb inside (FileNameCollectorPlugin regex)")
+    col.add_argument("zip", type=Path, help="the zip of submissions: Moodle's or Canvas's "
+                     "download, or notebooks named as FileNameCollectorPlugin.named_regexp says")
     grd = sub.add_parser("grade", parents=[common],
                          help="preflight and autograde every submission in parallel")
     grd.add_argument("assignment", help="e.g. 01_bias_variance")

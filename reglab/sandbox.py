@@ -8,12 +8,17 @@ kernel runs under ``bwrap`` with:
   folder that also holds the connection file;
 * a file system of read-only binds of what Python needs (``/usr``, the ``/lib``
   links, a few files of ``/etc``, the interpreter, the virtual environment, the
-  reglab package), an empty ``/tmp`` and, read-write, the submission's working folder
-  (for nbgrader: ``autograded/<student>/<assignment>``, where nbgrader copied that
-  submission's files). The course directory, ``solutions/``, other students' folders,
-  the gradebook and the home directory are not there at all;
+  reglab package), an empty ``/tmp`` and the submission's working folder (for nbgrader:
+  ``autograded/<student>/<assignment>``, where nbgrader copied that submission's files).
+  The kernel sees that folder as a private one of limited size that holds its regular
+  files, read-only, but no notebook (the graded notebook holds the restored hidden tests)
+  and no link; whatever the kernel writes there is discarded with it, so nothing it
+  leaves (a link, a FIFO, a huge file) reaches the host. The course directory,
+  ``solutions/``, other students' folders, the gradebook and the home directory are not
+  there at all;
 * limits (``prlimit``): address space, CPU seconds, processes + threads, file size,
-  no core dumps; a clean environment (no tokens or passwords of the grader);
+  no core dumps, the size of ``/tmp`` and of the working folder; a clean environment
+  (no tokens or passwords of the grader);
 * no privileges: its own PID, IPC and UTS namespaces and a new session. When the
   grader runs as root, the kernel runs as ``nobody`` in a user namespace of its own,
   since Linux exempts root from the process limit.
@@ -26,6 +31,7 @@ whether it can work here. Limits are traitlets of :class:`SandboxedKernelManager
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -39,8 +45,6 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, Unicode, default
 
-import reglab
-
 # Measured with the course's solutions (docs/instructors.md, "Sandbox"): a kernel that
 # trains the assignments' Keras models peaks at 2.4 GiB of address space and 38 threads
 # on 2 cores; TensorFlow adds two pool threads per core, each with a stack and a malloc
@@ -50,6 +54,7 @@ MEMORY_PER_CPU_MIB = 256
 BASE_PROCESSES = 96
 PROCESSES_PER_CPU = 4
 NOBODY = 65534
+SHM_MIB = 64  # the sandbox's /dev/shm
 ETC = ("passwd", "group", "nsswitch.conf", "hosts", "localtime", "ld.so.cache", "ld.so.conf",
        "ld.so.conf.d", "alternatives", "fonts", "mime.types")
 ENV_KEEP = ("PATH", "LANG", "LANGUAGE", "LC_*", "TZ", "TF_CPP_*", "TF_ENABLE_ONEDNN_OPTS",
@@ -71,6 +76,7 @@ class Limits:
     cpu_seconds: int = 600
     processes: int = BASE_PROCESSES + PROCESSES_PER_CPU * _cpus()
     file_size_mib: int = 1024  # the largest file it may write, and the size of its /tmp
+    folder_mib: int = 512  # what it may write in its working folder, in all
 
     def prlimit(self) -> list[str]:
         """``prlimit`` arguments that set these limits (soft = hard, except CPU time)."""
@@ -85,12 +91,33 @@ def _as_root() -> bool:
     return os.geteuid() == 0
 
 
-def python_paths() -> list[Path]:
-    """What the kernel's Python needs to read: its prefixes and the reglab package."""
-    paths = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
-                                         sys.base_exec_prefix)}
-    paths.add(Path(reglab.__file__).resolve().parent)
-    return sorted(paths)
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot start here; the message says why and what to do."""
+
+
+# Run by a Python outside the sandbox: its prefixes and the reglab package it imports.
+WHAT_PYTHON_READS = ("import importlib.util as u, sys; s = u.find_spec('reglab'); "
+                     "print(sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,"
+                     " *(s.submodule_search_locations or []) if s else [], sep='\\n')")
+
+
+def real_executable(path: str) -> str:
+    """``path`` with its folders' links resolved, not its own (a virtual environment's
+    ``python`` is a link to the base interpreter, and only its path finds the environment)."""
+    return str(Path(path).parent.resolve() / Path(path).name) if os.path.isabs(path) else path
+
+
+@cache
+def python_paths(python: str | None = None) -> list[Path]:
+    """What the kernel's Python (default: this one) needs to read: its prefixes and the
+    reglab package it imports, as that Python resolves them from a neutral folder. In a
+    clone that shares another clone's environment, that is the other clone's reglab."""
+    python = real_executable(python or sys.executable)
+    done = subprocess.run([python, "-c", WHAT_PYTHON_READS], cwd="/", capture_output=True,
+                          text=True, env=_kept_env(os.environ, ENV_KEEP), timeout=120)
+    found = done.stdout.split("\n") if done.returncode == 0 else []
+    found += [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    return sorted({Path(p).resolve() for p in found if p.strip()})
 
 
 def _under(path: Path, roots: Iterable[Path]) -> bool:
@@ -99,8 +126,11 @@ def _under(path: Path, roots: Iterable[Path]) -> bool:
 
 def _system_paths(tmp_mib: int) -> tuple[list[str], list[Path]]:
     """bwrap arguments for the top-level links and mounts, and the system folders to read."""
+    # /dev/shm as on any Linux: POSIX semaphores live there (without it joblib, which
+    # scikit-learn imports, warns "joblib will operate in serial mode" in every notebook).
     args = ["--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(tmp_mib << 20), "--tmpfs", "/tmp"]
+            "--perms", "1777", "--size", str(tmp_mib << 20), "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", str(SHM_MIB << 20), "--tmpfs", "/dev/shm"]
     paths = []
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         top = Path("/") / name
@@ -111,12 +141,14 @@ def _system_paths(tmp_mib: int) -> tuple[list[str], list[Path]]:
     return args, [Path("/usr"), *paths, *(Path("/etc") / name for name in ETC)]
 
 
-def _binds(readable: Sequence[Path], writable: Sequence[Path]) -> list[str]:
+def _binds(readable: Sequence[Path], writable: Sequence[Path], private: Path,
+           private_mib: int) -> list[str]:
     """Binds at the same paths, after folders for their ancestors (bwrap would copy the
-    ancestors' modes, and a private folder such as /root would hide what is bound in it)."""
+    ancestors' modes, and a private folder such as /root would hide what is bound in it),
+    then ``private`` as a working folder of its own (:func:`_private_folder`)."""
     readable = [p for p in readable if p.exists()]
     readable = [p for p in readable if not _under(p, [r for r in readable if r != p])]
-    mounted = [*readable, *writable]
+    mounted = [*readable, *writable, private]
     parents = {a for p in mounted for a in p.parents
                if a not in (Path("/"), Path("/tmp")) and not _under(a, mounted)}
     args = []
@@ -126,18 +158,38 @@ def _binds(readable: Sequence[Path], writable: Sequence[Path]) -> list[str]:
         args += ["--ro-bind", str(path), str(path)]
     for path in writable:
         args += ["--bind", str(path), str(path)]
+    return args + _private_folder(private, private_mib)
+
+
+def _private_folder(folder: Path, mib: int) -> list[str]:
+    """bwrap arguments that show ``folder`` as a fresh in-memory folder of ``mib`` MiB.
+
+    It holds the folder's regular files (checked with ``lstat``: no link is followed),
+    bound read-only, and its sub-folders, but no notebook. What the sandbox writes there
+    stays there and goes with it: nothing is ever copied back to the host.
+    """
+    args = ["--perms", "1777", "--size", str(mib << 20), "--tmpfs", str(folder)]
+    for root, dirs, files in os.walk(folder):  # os.walk follows no link
+        dirs[:] = sorted(d for d in dirs if stat.S_ISDIR(os.lstat(os.path.join(root, d)).st_mode))
+        args += [arg for d in dirs for arg in ("--perms", "1777", "--dir", os.path.join(root, d))]
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if stat.S_ISREG(os.lstat(path).st_mode) and not name.endswith(".ipynb"):
+                args += ["--ro-bind", path, path]
     return args
 
 
 def wrap(argv: Sequence[str], workdir: Path, *, writable: Sequence[Path] = (),
          readable: Sequence[Path] = (), env: Mapping[str, str] | None = None,
          limits: Limits | None = None, uid: int = NOBODY, gid: int = NOBODY) -> list[str]:
-    """The command that runs ``argv`` in the sandbox, in ``workdir`` (read-write).
+    """The command that runs ``argv`` in the sandbox, in ``workdir``.
 
+    The sandbox sees ``workdir`` as a private folder of ``limits.folder_mib`` MiB holding
+    its regular files (read-only, no notebook); what it writes there is discarded.
     ``writable`` and ``readable`` are further folders bound at the same path; the
     Python prefixes and reglab are always readable. ``env`` is the whole environment
     (``HOME`` and ``TMPDIR`` are ``/tmp``). As root, ``argv`` runs as ``uid``:``gid``,
-    which must own the writable folders (see :func:`give`).
+    which must own the writable folders and be able to read ``workdir`` (see :func:`give`).
     """
     workdir, limits = Path(workdir).resolve(), limits or Limits()
     cmd = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
@@ -148,7 +200,7 @@ def wrap(argv: Sequence[str], workdir: Path, *, writable: Sequence[Path] = (),
         cmd += ["--unshare-all", "--unshare-user", "--disable-userns"]
     mounts, system = _system_paths(limits.file_size_mib)
     cmd += mounts + _binds([*system, *python_paths(), *(Path(p).resolve() for p in readable)],
-                           [workdir, *(Path(p).resolve() for p in writable)])
+                           [Path(p).resolve() for p in writable], workdir, limits.folder_mib)
     cmd += ["--remount-ro", "/"]  # the folders made for the binds: no writing there
     for key, value in {**(env or {}), "HOME": "/tmp", "TMPDIR": "/tmp"}.items():
         cmd += ["--setenv", key, value]
@@ -158,7 +210,7 @@ def wrap(argv: Sequence[str], workdir: Path, *, writable: Sequence[Path] = (),
         # to an unprivileged user, then enter a user namespace of our own.
         cmd += ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "unshare", "--user"]
-    return cmd + limits.prlimit() + list(argv)
+    return cmd + limits.prlimit() + [real_executable(argv[0]), *argv[1:]]
 
 
 def give(paths: Iterable[Path], uid: int = NOBODY, gid: int = NOBODY) -> list[tuple]:
@@ -175,7 +227,8 @@ def give(paths: Iterable[Path], uid: int = NOBODY, gid: int = NOBODY) -> list[tu
 
 
 def take_back(owners: Iterable[tuple]) -> None:
-    """Give folders handed out by :func:`give` (and what the sandbox wrote there) back."""
+    """Give folders handed out by :func:`give` (and what the sandbox wrote there) back,
+    following no link."""
     for path, uid, gid in owners:
         if path.exists():
             _chown_tree(path, uid, gid)
@@ -190,7 +243,7 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
 
 def run(argv: Sequence[str], workdir: Path, *, timeout: float = 60, limits: Limits | None = None,
         env: Mapping[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess:
-    """Run ``argv`` in the sandbox with ``workdir`` writable; capture its text output."""
+    """Run ``argv`` in the sandbox, in (a private view of) ``workdir``; capture its output."""
     owners = give([Path(workdir)])
     try:
         env = env if env is not None else _kept_env(os.environ, ENV_KEEP)
@@ -212,29 +265,41 @@ def _bwrap_version() -> tuple[int, ...]:
 
 @cache
 def check() -> None:
-    """Raise RuntimeError, saying what to do, if the sandbox cannot work on this machine."""
+    """Raise SandboxUnavailable, saying why and what to do, if the sandbox cannot work here."""
     if sys.platform != "linux":
-        raise RuntimeError(f"the grading sandbox needs Linux (bubblewrap); this is {sys.platform}."
-                           " Grade on a Linux machine or without the sandbox.")
+        raise SandboxUnavailable(f"the grading sandbox needs Linux (bubblewrap); this is "
+                                 f"{sys.platform}. Grade on a Linux machine or without the "
+                                 "sandbox.")
     missing = _missing_tools()
     if missing:
-        raise RuntimeError(f"the grading sandbox needs {', '.join(missing)}: install bubblewrap "
-                           "and util-linux with `make system` (Debian: apt-get install "
-                           "bubblewrap util-linux).")
+        raise SandboxUnavailable(f"the grading sandbox needs {', '.join(missing)}: install "
+                                 "bubblewrap and util-linux with `make system` (Debian: "
+                                 "apt-get install bubblewrap util-linux).")
     version = _bwrap_version()
     if version < (0, 8):
-        raise RuntimeError(f"the grading sandbox needs bubblewrap 0.8 or later (for --size and "
-                           f"--disable-userns); this is {'.'.join(map(str, version))}. Install "
-                           "a newer one (Debian 12, Ubuntu 24.04 or their backports).")
+        raise SandboxUnavailable(f"the grading sandbox needs bubblewrap 0.8 or later (for --size "
+                                 f"and --disable-userns); this is {'.'.join(map(str, version))}."
+                                 " Install a newer one (Debian 12, Ubuntu 24.04 or their "
+                                 "backports).")
     with tempfile.TemporaryDirectory(prefix="reglab-check-") as tmp:
-        done = run([sys.executable, "-c", "import importlib.util as u; "
-                    "assert u.find_spec('reglab'), 'reglab is not importable'"], Path(tmp))
-    if done.returncode != 0:
-        raise RuntimeError(
-            "bubblewrap cannot start a sandbox here:\n" + done.stderr.strip() + "\nIt needs "
-            "unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 and "
+        done = run([sys.executable, "-c", "import importlib.util as u, os; s = u.find_spec("
+                    "'reglab'); assert s and os.path.exists(s.origin), 'no reglab to import'"],
+                   Path(tmp))
+    if done.returncode == 0:
+        return
+    said = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+    if any(line.startswith("bwrap:") for line in said):
+        raise SandboxUnavailable(
+            f"bubblewrap cannot start a sandbox here ({said[-1]}). It needs unprivileged user "
+            "namespaces (sysctl kernel.unprivileged_userns_clone=1 and "
             "user.max_user_namespaces > 0) or root; in a container, allow them (Docker: "
             "--security-opt seccomp=unconfined --security-opt apparmor=unconfined).")
+    reglab_at = [str(p) for p in python_paths() if p.name == "reglab"]
+    raise SandboxUnavailable(
+        f"the sandbox starts, but {real_executable(sys.executable)} cannot import reglab in it "
+        f"({said[-1]}). The sandbox holds the Python environment and the reglab that this "
+        f"Python imports from outside it ({', '.join(reglab_at) or 'none found'}): install "
+        "reglab in the environment (make setup) or check that nothing else is missing.")
 
 
 def autograde_args() -> list[str]:
@@ -273,6 +338,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     process_limit = Integer(BASE_PROCESSES + PROCESSES_PER_CPU * _cpus(), config=True,
                             help="Processes and threads of the kernel and its children.")
     file_size_limit = Integer(1024, config=True, help="Largest file it may write, in MiB.")
+    folder_size_limit = Integer(512, config=True,
+                                help="What it may write in its working folder, in MiB.")
     sandbox_uid = Integer(NOBODY, config=True, help="User the kernel runs as, as root.")
     sandbox_gid = Integer(NOBODY, config=True, help="Its group when grading as root.")
     read_only = List(Unicode(), config=True,
@@ -290,7 +357,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def limits(self) -> Limits:
         """The limits configured for this manager's kernels."""
         return Limits(self.memory_limit, self.cpu_limit, self.process_limit,
-                      self.file_size_limit)
+                      self.file_size_limit, self.folder_size_limit)
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         if self._ipc_dir is None:
@@ -315,7 +382,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         env = {**_kept_env(kw.get("env", os.environ), self.env_keep), "JPY_PARENT_PID": "1"}
         kw["cwd"] = str(self._ipc_dir)
         cmd = wrap(kernel_cmd, workdir, writable=[self._ipc_dir],
-                   readable=[Path(p) for p in self.read_only], env=env, limits=self.limits(),
+                   readable=[*python_paths(kernel_cmd[0]), *map(Path, self.read_only)],
+                   env=env, limits=self.limits(),
                    uid=self.sandbox_uid, gid=self.sandbox_gid)
         self.log.debug("Starting sandboxed kernel in %s", workdir)
         await super()._async_launch_kernel(cmd, **kw)

@@ -14,14 +14,10 @@ import yaml
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from reglab.course import ROOT
-from tests.common import HTML, chapters
+from tests.common import CHROMIUM, CHROMIUM_ARGS, HTML, chapters
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-quic"]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 # Pages in reading order (_toc.yml), then the pages Sphinx adds.

@@ -1,13 +1,16 @@
 """The instructor's grading commands (reglab.grader) on awkward submissions.
 
 The slow tests share one pooled run that collects a zip and grades every fixture of
-tests/grading_fixtures.py with the real nbgrader (in the sandbox when it works here);
-the fast ones check the preflight, the command line and the student distribution.
+tests/grading_fixtures.py with the real nbgrader (in the sandbox when it works here), the
+attacks on the grading machine among them, beside honest students; the fast ones check
+the preflight, the preprocessors, the command line and the student distribution.
 """
 
 import csv
 import html
+import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -18,7 +21,10 @@ import pytest
 
 from reglab import grader
 from reglab.course import ROOT
+from reglab.nbgrader_ext import ClearTestOutputs, LimitOutputBytes, quoted
 from tests import grading_fixtures as fx
+
+FAILED = sorted(s for s, case in fx.CASES.items() if case.failed)
 
 
 def slow(test):
@@ -41,6 +47,7 @@ def graded(tmp_path_factory) -> dict:
     """Every fixture collected and graded once, in one pool of two workers."""
     course = tmp_path_factory.mktemp("course")
     archive = fx.write_course(course)
+    host = fx.host_state(course)
     lines: list[str] = []
     start = time.perf_counter()
     collected = grader.collect_zip(fx.ASSIGNMENT, archive, course, echo=lines.append)
@@ -48,7 +55,7 @@ def graded(tmp_path_factory) -> dict:
                             submission_timeout=180, sandbox=_sandbox_works(),
                             echo=lines.append)
     print("\n".join(lines), f"\ncollected and graded in {time.perf_counter() - start:.0f} s")
-    return {"course": course, "collected": collected, "lines": lines,
+    return {"course": course, "collected": collected, "lines": lines, "host": host,
             "outcomes": {o.student: o for o in outcomes}}
 
 
@@ -71,8 +78,8 @@ def test_grading_reports_progress_and_a_summary(graded):
     progress = [ln for ln in lines if re.match(r"\[\s*\d+/\d+\] ", ln)]
     assert len(progress) == len(fx.CASES)
     summary = next(ln for ln in lines if ln.startswith("==> Graded"))
-    assert f"Graded {len(fx.CASES) - 3} of {len(fx.CASES)}" in summary
-    assert "3 failed and scored 0, review by hand: invalid-json, kernel-crash, os-exit" in summary
+    assert f"Graded {len(fx.CASES) - len(FAILED)} of {len(fx.CASES)}" in summary
+    assert f"{len(FAILED)} failed and scored 0, review by hand: {', '.join(FAILED)}" in summary
 
 
 @slow
@@ -83,21 +90,38 @@ def test_zip_collect_puts_each_notebook_where_nbgrader_expects_it(graded):
                                              f".ipynb to {fx.ASSIGNMENT}/{fx.ASSIGNMENT}.ipynb"]
     folder = course / "submitted" / "zipped" / fx.ASSIGNMENT
     assert [p.name for p in folder.glob("*.ipynb")] == [f"{fx.ASSIGNMENT}.ipynb"]
-    assert any("skipped, the name does not match the pattern: readme.txt" in ln
-               for ln in graded["lines"])
+    assert "  skipped readme.txt: not a notebook (.txt)" in graded["lines"]
+
+
+@slow
+def test_unsafe_student_ids_are_never_graded(graded):
+    """Ids such as "*" (nbgrader's glob: every student) or one with a line break (a forged
+    CSV row) enter neither from the zip nor from submitted/; the others are graded in full."""
+    course, lines = graded["course"], graded["lines"]
+    assert any("Skipped 2 folder(s) of submitted/ not named by a safe student id" in ln
+               and repr(fx.UNSAFE_IDS[1]) in ln for ln in lines)
+    assert not [ln for ln in "\n".join(lines).splitlines() if ln.startswith("mallory")]
+    assert not set(fx.UNSAFE_IDS) & set(graded["outcomes"])
+    with grader.open_gradebook(course) as gb:
+        assert sorted(s.id for s in gb.students) == sorted(fx.CASES)
+    for student, case in fx.CASES.items():
+        graded_nb = course / "autograded" / student / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb"
+        assert graded_nb.exists() != case.failed, student
 
 
 @slow
 def test_repairs_keep_the_original(graded):
     originals = graded["course"] / grader.WORK / fx.ASSIGNMENT / "originals"
     kept = {p.relative_to(originals).parts[0] for p in originals.rglob("*.ipynb")}
-    assert {"deleted-cells", "copied-cells", "reordered", "old-format", "huge-outputs"} <= kept
+    assert {"deleted-cells", "copied-cells", "reordered", "old-format", "huge-outputs",
+            "flipped-flags", "edited-metadata", "odd-metadata"} <= kept
     assert "correct" not in kept
 
 
 @slow
 def test_manual_grades_survive_a_regrade(graded):
-    """nbgrader keeps manual scores and comments on autograde; so does a failed regrade."""
+    """nbgrader keeps manual scores and comments on autograde; so does a failed regrade. A
+    cell graded by hand is neither flagged "needs manual grade" again nor counted as pending."""
     course = graded["course"]
     with grader.open_gradebook(course) as gb:
         answer = gb.find_grade("curves_answer", fx.ASSIGNMENT, fx.ASSIGNMENT, "partial")
@@ -108,10 +132,13 @@ def test_manual_grades_survive_a_regrade(graded):
         comment.manual_comment = "Read the strict > in the question again."
         crashed = gb.find_grade("curves_answer", fx.ASSIGNMENT, fx.ASSIGNMENT, "kernel-crash")
         crashed.manual_score = 2.0
+        for grade in (answer, override, crashed):  # as the formgrader saves a manual grade
+            grade.needs_manual_grade = False
         gb.db.commit()
+    lines: list[str] = []
     outcomes = grader.grade(fx.ASSIGNMENT, course, workers=2, cell_timeout=fx.CELL_TIMEOUT,
                             submission_timeout=180, sandbox=_sandbox_works(),
-                            students=["partial", "kernel-crash"], echo=lambda line: None)
+                            students=["partial", "kernel-crash"], echo=lines.append)
     by_student = {o.student: o for o in outcomes}
     with grader.open_gradebook(course) as gb:
         def grade(name, student):
@@ -123,6 +150,12 @@ def test_manual_grades_survive_a_regrade(graded):
         assert gb.find_comment("diagnose", fx.ASSIGNMENT, fx.ASSIGNMENT, "partial") \
             .manual_comment == "Read the strict > in the question again."
         assert grade("curves_answer", "kernel-crash").manual_score == 2.0
+        for name, student in (("curves_answer", "partial"), ("test_diagnose_errors", "partial"),
+                              ("curves_answer", "kernel-crash")):
+            assert not grade(name, student).needs_manual_grade, (name, student)
+        assert grade("test_diagnose_cases", "kernel-crash").needs_manual_grade
+    assert by_student["partial"].manual_pending == 0
+    assert not [ln for ln in lines if "to grade by hand" in ln], lines
     assert by_student["partial"].score == 7 + 1.5 + 0.5
     assert by_student["partial"].auto_score == 7
     assert by_student["kernel-crash"].failed and by_student["kernel-crash"].score == 2.0
@@ -132,15 +165,58 @@ def test_manual_grades_survive_a_regrade(graded):
 def test_feedback_holds_no_hidden_test(graded):
     course = graded["course"]
     pages = grader.feedback(fx.ASSIGNMENT, course, echo=lambda line: None)
-    failed = {s for s, case in fx.CASES.items() if case.failed}
-    assert {p.parent.parent.name for p in pages} == set(fx.CASES) - failed
-    hidden = grader.secret_lines(fx.ASSIGNMENT, min_length=12, regions=("HIDDEN TESTS",))
+    assert {p.parent.parent.name for p in pages} == set(fx.CASES) - set(FAILED)
+    hidden = grader.hidden_test_lines(fx.ASSIGNMENT, min_length=12)
     for page in pages:
         text = html.unescape(re.sub(r"<[^>]*>", "", page.read_text()))
         assert "HIDDEN TESTS" not in text, page
-        leaked = [line for line in hidden if line in text]
+        leaked = quoted(hidden, text)  # also when printed escaped (repr) or rewrapped
         assert not leaked, f"{page}: {leaked[:3]}"
         assert "Score" in text or "score" in text
+
+
+@slow
+def test_code_that_prints_hidden_tests_leaks_nothing_into_feedback(graded):
+    """The graded function printed the running test cell (``In[-1]``), a later cell printed
+    it again, and the notebook in the kernel's folder (with the restored hidden tests)
+    was not there to read. The instructor's graded copy shows it all; the feedback none."""
+    course, student = graded["course"], "leaks-hidden-tests"
+    hidden = grader.hidden_test_lines(fx.ASSIGNMENT, min_length=12)
+    graded_nb = course / "autograded" / student / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb"
+    outputs = "\n".join(o.get("text", "") for c in nbformat.read(graded_nb, 4).cells
+                        for o in c.get("outputs", []))
+    assert quoted(hidden, outputs), "the attack printed no hidden test: the check proves nothing"
+    assert "no notebook here: FileNotFoundError" in outputs
+    page = course / "feedback" / student / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.html"
+    text = html.unescape(re.sub(r"<[^>]*>", "", page.read_text()))
+    assert not quoted(hidden, text)
+    assert "output removed: it quotes a hidden test" in text
+
+
+@slow
+def test_no_host_file_is_created_or_changed(graded):
+    """Links planted by the kernel (its notebook turned into a link to a host path, a link
+    to a host file of mode 0600, a FIFO) and links in submitted/ reach nothing on the host:
+    each host file keeps its content and mode, none is created, none is copied."""
+    course = graded["course"]
+    assert fx.host_state(course) == graded["host"]
+    assert sorted(p.name for p in fx.host_files(course).iterdir()) == ["kept.txt", "secret.txt"]
+    for folder in ("autograded", "feedback"):
+        found = [p for p in (course / folder).rglob("*") if p.is_symlink() or p.is_fifo()
+                 or p.name in ("stolen.txt", "made.txt", "solution.ipynb", "gradebook.db")]
+        assert not found, found
+    assert graded["outcomes"]["plants-links"].auto_score == fx.AUTO_MAX
+
+
+@slow
+def test_outputs_and_files_stay_small(graded):
+    """A 20 MB line of output is cut to the cap per cell; 3 x 400 MiB files written in the
+    working folder stay in the sandbox (its folder is capped) and never reach autograded/."""
+    folder = graded["course"] / "autograded" / "fills-disk" / fx.ASSIGNMENT
+    assert sorted(p.name for p in folder.iterdir()) == [f"{fx.ASSIGNMENT}.ipynb"]
+    graded_nb = folder / f"{fx.ASSIGNMENT}.ipynb"
+    assert graded_nb.stat().st_size < 2 * LimitOutputBytes().max_bytes
+    assert "output cut: a cell keeps" in graded_nb.read_text()
 
 
 @slow
@@ -176,9 +252,10 @@ def test_preflight_repairs_and_leaves_the_graded_cells_in_release_order(tmp_path
     fx.write_course(tmp_path)
     release = nbformat.read(tmp_path / "exercises" / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb", 4)
     order = [c.metadata["nbgrader"]["grade_id"] for c in release.cells if "nbgrader" in c.metadata]
+    assert grader.unsafe_folders(tmp_path) == sorted(fx.UNSAFE_IDS)
     for student in grader.students_with_submissions(tmp_path, fx.ASSIGNMENT):
-        if student == "invalid-json":
-            with pytest.raises(grader.BadSubmission, match="invalid JSON"):
+        if fx.CASES[student].failed and fx.CASES[student].note.startswith(("not", "link")):
+            with pytest.raises(grader.BadSubmission, match=re.escape(fx.CASES[student].note)):
                 grader.preflight(tmp_path, fx.ASSIGNMENT, student, "now")
             continue
         path, notes = grader.preflight(tmp_path, fx.ASSIGNMENT, student, "now")
@@ -189,30 +266,60 @@ def test_preflight_repairs_and_leaves_the_graded_cells_in_release_order(tmp_path
         assert len({c.id for c in nb.cells}) == len(nb.cells)
         assert nb.metadata.kernelspec.name == "python3"
         if fx.CASES[student].note.startswith(("moved", "restored", "cell", "graded", "upgraded",
-                                              "cleared")):
+                                              "cleared", "kernel")):
             assert fx.CASES[student].note in "; ".join(notes), student
         _, again = grader.preflight(tmp_path, fx.ASSIGNMENT, student, "later")
         assert again == [], f"{student}: a second preflight still repairs {again}"
 
 
-def test_feedback_tracebacks_do_not_quote_hidden_tests():
-    from reglab.nbgrader_ext import ClearHiddenTracebacks
+def test_feedback_shows_no_test_output_and_no_quote_of_a_hidden_test():
+    test = nbformat.v4.new_code_cell(
+        'check(f(1))\n### BEGIN HIDDEN TESTS\n_x = secret_input_of_the_tests()\ncheck(f(_x))\n'
+        '### END HIDDEN TESTS', metadata={"nbgrader": {"grade": True, "solution": False}})
+    test.outputs = [nbformat.v4.new_output("stream", name="stdout", text=test.source),
+                    nbformat.v4.new_output("error", ename="AssertionError", evalue="f is wrong",
+                                           traceback=["---> 4 check(f(_x))"])]
+    later = nbformat.v4.new_code_cell("print(seen)")
+    later.outputs = [nbformat.v4.new_output("stream", name="stdout", text="kept\n"),
+                     nbformat.v4.new_output("stream", name="stdout",
+                                            text=repr(["_x = secret_input_of_the_tests()"]))]
+    nb = nbformat.v4.new_notebook(cells=[test, later])
+    nb, _ = ClearTestOutputs().preprocess(nb, {})
+    assert nb.cells[0].outputs == []
+    assert [o.text for o in nb.cells[1].outputs] == [
+        "kept\n", "(output removed: it quotes a hidden test)\n"]
 
-    cell = nbformat.v4.new_code_cell(
-        'check(f(1))\n### BEGIN HIDDEN TESTS\n_x = secret_input()\ncheck(f(_x))\n'
-        '### END HIDDEN TESTS')
-    frame = ("\x1b[36mCell\x1b[39m In[3], line 4\n\x1b[32m      1\x1b[39m check(f(1))\n"
-             "\x1b[32m      2\x1b[39m \x1b[38;5;66m### BEGIN HIDDEN TESTS\x1b[39m\n"
-             "\x1b[32m      3\x1b[39m _x = secret_input()\n"
-             "\x1b[32m---> \x1b[39m\x1b[32m4\x1b[39m check(f(_x))\n")
-    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="f is wrong",
-                                           traceback=[frame, "AssertionError: f is wrong"])]
-    nb = nbformat.v4.new_notebook(cells=[cell])
-    nb, _ = ClearHiddenTracebacks().preprocess(nb, {})
-    shown = "\n".join(nb.cells[0].outputs[0].traceback)
-    assert "secret_input" not in shown and "HIDDEN" not in shown and "f(_x)" not in shown
-    assert "check(f(1))" in shown and "---> 4 (hidden test)" in shown
-    assert "AssertionError: f is wrong" in shown
+
+def test_outputs_are_capped_per_cell_but_errors_and_stderr_kept():
+    cell = nbformat.v4.new_code_cell("print('x' * 5_000_000)")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="x" * 5_000_000),
+        nbformat.v4.new_output("display_data", data={"image/png": "A" * 100_000}),
+        nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+        nbformat.v4.new_output("error", ename="AssertionError", evalue="e" * 200_000,
+                               traceback=["t" * 200_000])]
+    cell, _ = LimitOutputBytes(max_bytes=1000).preprocess_cell(cell, {}, 0)
+    kinds = [(o.output_type, o.get("name", o.get("ename"))) for o in cell.outputs]
+    assert kinds == [("stream", "stdout"), ("display_data", None), ("stream", "stderr"),
+                     ("error", "AssertionError")]
+    assert len(json.dumps(cell.outputs)) < 3000
+    assert "output cut" in cell.outputs[0].text and "image/png" not in cell.outputs[1].data
+
+
+def test_unsafe_student_ids_are_refused_by_grade_and_export(tmp_path):
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    for folder in ("solutions", "exercises"):
+        (tmp_path / folder / fx.ASSIGNMENT).mkdir(parents=True)
+    with pytest.raises(grader.GradingError, match=r"not a student id: '\*'"):
+        grader.grade(fx.ASSIGNMENT, tmp_path, students=["*"], sandbox=False)
+    with grader.open_gradebook(tmp_path) as gb:
+        gb.add_student("victim\nmallory")
+    with pytest.raises(grader.GradingError, match=r"'victim\\nmallory'"):
+        grader.export(tmp_path, echo=lambda line: None)
+    assert not (tmp_path / "grades" / "grades.csv").exists()
+    assert [grader.safe_id(s) for s in ("s1234567", "jane.doe@uni.edu", "ab_c-d", "*",
+                                        "a\nb", "-rf", ".hidden", "a b", "a/b", "a,b")] == \
+        [True, True, True, False, False, False, False, False, False, False]
 
 
 def test_secret_lines_cover_hidden_tests_only_when_asked():

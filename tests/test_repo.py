@@ -93,6 +93,22 @@ def test_release_holds_no_solution_or_hidden_test(assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_read_only_cells_cannot_be_edited_or_deleted(assignment):
+    """JupyterLab honours ``editable``/``deletable``: tests and set-up cells are read-only and
+    undeletable in the release, answer cells undeletable, the rest free."""
+    nb = nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        marks = (cell.metadata.get("editable", True), cell.metadata.get("deletable", True))
+        if meta.get("solution"):
+            assert marks == (True, False), meta["grade_id"]
+        elif meta.get("locked") or meta.get("grade"):
+            assert marks == (False, False), meta["grade_id"]
+        else:
+            assert marks == (True, True), cell.source[:60]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_assignment_has_wrong_and_alternative_answers(assignment):
     """Each graded function has at least three plausible wrong answers in tests/submissions."""
     cases = harness.load_cases(assignment)
@@ -133,6 +149,19 @@ def test_python_is_ruff_clean():
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "reglab", "tests",
                            "nbgrader_config.py"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("arguments, command", [
+    (["release", "A=01_bias_variance"], "reglab.course release 01_bias_variance"),
+    (["check-release", "A=01_bias_variance"], "reglab.course release --check 01_bias_variance"),
+    (["distribute", "DEST=../st", "FORCE=1"], 'reglab.grader distribute "../st" --force'),
+    (["distribute", "DEST=../st"], 'reglab.grader distribute "../st"'),
+])
+def test_make_passes_its_variables_on(arguments, command):
+    done = subprocess.run(["make", "-n", *arguments], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.strip().endswith(command), last
 
 
 def test_requirements_pin_jupyter_book_below_2():

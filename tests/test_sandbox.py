@@ -151,16 +151,30 @@ def test_sandbox_writes_only_its_folder(ready, tmp_path):
     code = "".join(f"_probe({k!r}, lambda: open({str(v)!r}, 'w').write('x'))\n"
                    for k, v in writes.items())
     code += (f"_probe('own folder', lambda: open('result.txt', 'w').write('x'))\n"
+             "_probe('read back', lambda: open('result.txt').read())\n"
+             "_probe('own data', lambda: open('data.txt').read())\n"
+             "_probe('change data', lambda: open('data.txt', 'w').write('x'))\n"
+             "_probe('notebook', lambda: open('graded.ipynb').read())\n"
+             f"_probe('link', lambda: __import__('os').symlink({str(host_tmp)!r}, 'link'))\n"
+             "_probe('fifo', lambda: __import__('os').mkfifo('fifo'))\n"
              f"_probe('tmp', lambda: open({str(host_tmp)!r}, 'w').write('x'))\n"
              "_probe('fill tmp', lambda: [open(f'/tmp/{i}', 'wb').write(bytes(2 << 20))"
+             " for i in range(10)])\n"
+             "_probe('fill folder', lambda: [open(f'big{i}', 'wb').write(bytes(2 << 20))"
              " for i in range(10)])\n")
-    found = verdicts(sandboxed_python(code, work, limits=sandbox.Limits(file_size_mib=8)))
-    assert_denied(found, ["venv", "reglab", "course", "fill tmp"])
-    assert found["own folder"][0] == found["tmp"][0] == "ALLOWED", found
+    work.mkdir()
+    (work / "data.txt").write_text("data")
+    (work / "graded.ipynb").write_text("the hidden tests")
+    limits = sandbox.Limits(file_size_mib=8, folder_mib=8)
+    found = verdicts(sandboxed_python(code, work, limits=limits))
+    assert_denied(found, ["venv", "reglab", "course", "fill tmp", "fill folder", "change data",
+                          "notebook"])
+    for label in ("own folder", "tmp", "own data", "read back", "link", "fifo"):
+        assert found[label][0] == "ALLOWED", found
     assert not any(Path(p).exists() for p in [*writes.values(), host_tmp])
-    written = work / "result.txt"
-    assert written.read_text() == "x"
-    assert written.stat().st_uid == os.getuid(), "the sandbox's files were not handed back"
+    assert sorted(p.name for p in work.iterdir()) == ["data.txt", "graded.ipynb"], \
+        "what the sandbox wrote in its folder reached the host"
+    assert (work / "data.txt").read_text() == "data"
 
 
 LIMITS = {
@@ -256,7 +270,8 @@ def test_a_kernel_that_dies_leaves_nothing_behind(ready, tmp_path):
     with pytest.raises(DeadKernelError):
         client.execute()
     assert folders and not folders[0].exists(), "the kernel's socket folder was left behind"
-    assert (work / "left.txt").stat().st_uid == os.getuid(), "files not handed back"
+    assert not (work / "left.txt").exists(), "a file the kernel wrote reached the host"
+    assert work.stat().st_uid == os.getuid(), "the folder was not handed back"
     assert not leftovers(str(work))
 
 

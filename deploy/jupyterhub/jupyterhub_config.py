@@ -10,14 +10,21 @@ deploy/jupyterhub/grader_nbgrader_config.py (the grading account).
 
 COURSE = "regularization-in-deep-learning"  # = CourseDirectory.course_id = the service's name
 GRADER = f"grader-{COURSE}"  # the system account that owns the course directory
-VENV = "/opt/regularization/.venv"  # the course's environment (`make setup`), for everyone
+REPO = "/opt/regularization"  # a clone of this repository, readable by everyone
+VENV = f"{REPO}/.venv"  # the course's environment (`make setup` there), for everyone
+GRADERS = ["instructor1", "ta1", "ta2"]  # the hub user names of instructors and TAs
 
 c = get_config()  # noqa: F821 (injected by traitlets)
+
+# Who may log in: JupyterHub lets nobody in until told. List the class (or, with an
+# authenticator that admits only the class, such as LTI from the course's page, set
+# c.Authenticator.allow_all = True instead).
+c.Authenticator.allowed_users = {*GRADERS, "student1", "student2"}
 
 # Instructors and TAs reach the shared course server (formgrader, the gradebook); the group
 # name must start with "formgrade-" for nbgrader. Students need no group: the course id is
 # set for everyone in /etc/jupyter/nbgrader_config.py.
-c.JupyterHub.load_groups = {f"formgrade-{COURSE}": ["instructor1", "ta1", "ta2"]}
+c.JupyterHub.load_groups = {f"formgrade-{COURSE}": {"users": GRADERS}}
 c.JupyterHub.load_roles = [
     {
         "name": f"formgrade-{COURSE}",
@@ -52,6 +59,14 @@ c.JupyterHub.services = [
 c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
 c.Spawner.cmd = [f"{VENV}/bin/jupyterhub-singleuser"]
 c.Spawner.default_url = "/lab"
-c.Spawner.environment = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+c.Spawner.environment = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    # Grading tools only for graders: students' servers also read deploy/jupyterhub/students,
+    # which turns off the formgrader, Create Assignment and the course list that the shared
+    # environment enables for everyone (graders grade in the course server above).
+    "JUPYTER_CONFIG_PATH": lambda spawner: (
+        "" if spawner.user.name in GRADERS else f"{REPO}/deploy/jupyterhub/students"),
+}
 c.Spawner.mem_limit = "3G"  # a kernel training the course's models peaks at 0.65 GB
 c.Spawner.cpu_limit = 2

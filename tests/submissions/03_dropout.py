@@ -231,6 +231,24 @@ class InvertedDropout(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 ''',
+        "NumPy draws: one mask frozen into the graph that model.fit compiles": '''
+class InvertedDropout(keras.layers.Layer):
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError("rate")
+        self.rate, self.seed = rate, seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        keep = np.random.random(tuple(inputs.shape)) >= self.rate
+        return inputs * (keep / (1 - self.rate)).astype("float32")
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+''',
         "get_config that drops the parent's config (name lost)": '''
 class InvertedDropout(keras.layers.Layer):
     def __init__(self, rate, seed=None, **kwargs):
@@ -280,6 +298,32 @@ def mc_dropout_predict(model, x, n_samples):
 }
 
 ALTERNATIVES = {
+    "a helper method of its own (self._apply_dropout), its SeedGenerator kept in a dict": {
+        "InvertedDropout": '''
+class InvertedDropout(keras.layers.Layer):
+    """The mask is drawn by a helper method, with a generator the layer keeps in a dict."""
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"rate must be in [0, 1), got {rate!r}")
+        self.rate, self.seed = float(rate), seed
+        self._random = {"mask": keras.random.SeedGenerator(seed)}
+
+    def _apply_dropout(self, inputs):
+        noise = keras.random.uniform(keras.ops.shape(inputs), seed=self._random["mask"])
+        return keras.ops.where(noise < self.rate, keras.ops.zeros_like(inputs),
+                               inputs / (1.0 - self.rate))
+
+    def call(self, inputs, training=None):
+        if training and self.rate > 0:
+            return self._apply_dropout(inputs)
+        return inputs
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+''',
+    },
     "binomial draws, np.where, keras.random.binomial, a running mean": {
         "dropout_forward": '''
 def dropout_forward(x, rate, training, rng):

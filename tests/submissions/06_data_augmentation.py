@@ -195,10 +195,75 @@ def build_augmentation(seed=None):
 def build_augmentation(seed=None):
     return keras.Sequential([keras.layers.Identity()])
 ''',
+        "a left-right flip in a custom layer": '''
+class MirrorSome(keras.layers.Layer):
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=None):
+        if not training:
+            return images
+        coin = keras.random.uniform((keras.ops.shape(images)[0], 1, 1, 1), seed=self.generator)
+        return keras.ops.where(coin < 0.5, keras.ops.flip(images, axis=2), images)
+
+
+def build_augmentation(seed=None):
+    return keras.Sequential([
+        keras.layers.RandomTranslation(0.125, 0.125, fill_mode="constant", seed=seed),
+        keras.layers.RandomRotation(0.04, fill_mode="constant", seed=seed),
+        MirrorSome(seed=seed),
+    ])
+''',
+        "quarter turns in a custom layer": '''
+class QuarterTurns(keras.layers.Layer):
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=None):
+        if not training:
+            return images
+        coin = keras.random.uniform((keras.ops.shape(images)[0], 1, 1, 1), seed=self.generator)
+        turned = keras.ops.flip(keras.ops.transpose(images, (0, 2, 1, 3)), axis=1)
+        return keras.ops.where(coin < 0.5, turned, images)
+
+
+def build_augmentation(seed=None):
+    return keras.Sequential([
+        keras.layers.RandomTranslation(0.125, 0.125, fill_mode="constant", seed=seed),
+        QuarterTurns(seed=seed),
+    ])
+''',
     },
 }
 
 ALTERNATIVES = {
+    "a custom random layer of its own, larger shifts": {
+        "build_augmentation": '''
+class RandomDimming(keras.layers.Layer):
+    """Scale each image's brightness by a random factor in [0.8, 1]."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=None):
+        if not training:
+            return images
+        factor = keras.random.uniform((keras.ops.shape(images)[0], 1, 1, 1), 0.8, 1.0,
+                                      seed=self.generator)
+        return images * factor
+
+
+def build_augmentation(seed=None):
+    return keras.Sequential([
+        keras.layers.RandomRotation(0.1, fill_mode="constant", seed=seed),
+        keras.layers.RandomTranslation(0.25, 0.25, fill_mode="constant", seed=seed),
+        RandomDimming(seed=seed),
+    ])
+''',
+    },
     "loops, pad and slices": {
         "random_flip_horizontal": '''
 def random_flip_horizontal(images, rng, p=0.5):
