@@ -2,6 +2,7 @@
 
 import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -158,7 +159,11 @@ def test_python_is_ruff_clean():
     (["distribute", "DEST=../st"], 'reglab.grader distribute "../st"'),
 ])
 def test_make_passes_its_variables_on(arguments, command):
-    done = subprocess.run(["make", "-n", *arguments], cwd=ROOT, capture_output=True, text=True)
+    # Under `make test` the variables of the outer make (MAKEFLAGS, MAKELEVEL) would make this
+    # one print "Leaving directory" lines; run it as a make of its own.
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
+    done = subprocess.run(["make", "-n", "--no-print-directory", *arguments], cwd=ROOT,
+                          capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     last = done.stdout.strip().splitlines()[-1]
     assert last.strip().endswith(command), last
