@@ -16,17 +16,11 @@ PYTEST_ARGS ?=
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt pyproject.toml
-	@echo "==> Setting up $(VENV) (first run downloads TensorFlow; a few minutes)"
-	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 12) else "Python 3.11 or 3.12 is needed, this is %d.%d: set PYTHON=python3.11" % v)'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+$(VENV)/.installed: requirements.txt requirements-student.txt pyproject.toml tasks.py
+	$(PYTHON) tasks.py setup --all
 	@touch $@
-	@echo "==> $(VENV) is ready"
 
-setup: $(VENV)/.installed  ## create .venv with everything the course needs
+setup: $(VENV)/.installed  ## create .venv with everything (instructors, CI; students: python tasks.py setup)
 
 # Debian packages the test suite and the grading sandbox need (not the students):
 # Chromium for the browser tests, bubblewrap for the grading sandbox, a PostgreSQL server.
@@ -55,12 +49,12 @@ test-fast: setup  ## the quick subset: no notebook execution, no book build
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: setup  ## ruff and notebook formatting checks
-	$(BIN)/ruff check reglab tests nbgrader_config.py
+	$(BIN)/ruff check reglab tests nbgrader_config.py tasks.py
 	$(BIN)/python -m reglab.course format --check
 
 format: setup  ## normalize every notebook (no outputs, stable metadata) and ruff --fix
 	$(BIN)/python -m reglab.course format
-	$(BIN)/ruff check --fix reglab tests nbgrader_config.py
+	$(BIN)/ruff check --fix reglab tests nbgrader_config.py tasks.py
 
 release: setup  ## regenerate exercises/ from solutions/ (all, or A=... only)
 	$(BIN)/python -m reglab.course release $(A)

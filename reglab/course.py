@@ -3,7 +3,8 @@
     python -m reglab.course format [--check] [NOTEBOOK ...]
     python -m reglab.course release [--check] [ASSIGNMENT ...]
 
-``format`` strips outputs and execution counts, gives cells stable ids, keeps only
+``format`` writes the install lines of :mod:`reglab.bootstrap` at the top of every chapter
+and solution, strips outputs and execution counts, gives cells stable ids, keeps only
 the kernel's name in the notebook metadata, keeps only the cell metadata that the
 course uses (``nbgrader``, ``tags``, ``mystnb``: the alt text of a cell's figures on the
 website, and ``editable``/``deletable``) and completes nbgrader cell metadata from a
@@ -25,8 +26,12 @@ from pathlib import Path
 
 import nbformat
 
+from reglab import bootstrap
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIRS = ("chapters", "solutions", "exercises")
+# Notebooks that `format` gives the install lines (exercises get them from the release).
+HEADER_DIRS = ("chapters", "solutions")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 # Cell metadata that `format` keeps: nbgrader's, tags, myst-nb's (image alt text, figures),
@@ -98,9 +103,15 @@ def notebooks(dirs=NOTEBOOK_DIRS) -> list[Path]:
 def format_notebooks(paths: list[Path], check: bool) -> list[Path]:
     """Normalize ``paths`` in place (or only report, with ``check``); return those that differ."""
     changed = []
+    header, book = bootstrap.header(ROOT), chapters()
     for path in paths:
         text = path.read_text(encoding="utf-8")
-        clean = _dump(normalize(nbformat.reads(text, as_version=4)))
+        nb = nbformat.reads(text, as_version=4)
+        if any(path.resolve().is_relative_to(ROOT / d) for d in HEADER_DIRS):
+            bootstrap.with_header(nb, header)
+        if path.resolve() in book:
+            bootstrap.with_footer(nb, bootstrap.footer(path.resolve(), book, ROOT))
+        clean = _dump(normalize(nb))
         if clean != text:
             changed.append(path)
             if not check:

@@ -30,6 +30,19 @@ _SCRIPT = """<script>
     shown.textContent = frames[i].getAttribute("data-label");
   }
   slider.addEventListener("input", function () { show(parseInt(slider.value, 10)); });
+  // JupyterLab reads arrow keys as notebook shortcuts before the slider sees them: take the
+  // keys meant for this slider first, at the window, and move it here.
+  var steps = {ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 1,
+               PageDown: -1, Home: -frames.length, End: frames.length};
+  slider.setAttribute("data-lm-suppress-shortcuts", "true");
+  window.addEventListener("keydown", function (event) {
+    if (event.target !== slider || !(event.key in steps)) { return; }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    var i = parseInt(slider.value, 10) + steps[event.key];
+    slider.value = String(Math.max(0, Math.min(frames.length - 1, i)));
+    show(parseInt(slider.value, 10));
+  }, true);
   show(parseInt(slider.value, 10));
 })();
 </script>"""

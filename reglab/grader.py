@@ -53,9 +53,12 @@ SANDBOX_DOWN = "the grading sandbox could not start"  # an instructor-side failu
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 # What a student gets: the book, the exercises, the helper package and how to set up.
-DISTRIBUTED = ("chapters", "exercises", "reglab", "docs", "_static", "_config.yml", "_toc.yml",
-               "intro.md", "README.md", "requirements.txt", "pyproject.toml", "Makefile",
-               "nbgrader_config.py", ".gitignore")
+DISTRIBUTED = ("chapters", "exercises", "reglab", "docs", "_static", "binder", "_config.yml",
+               "_toc.yml", "intro.md", "requirements.txt", "requirements-student.txt",
+               "pyproject.toml", "Makefile", "tasks.py", "nbgrader_config.py", ".gitignore")
+# Files the student repository holds elsewhere than here: its README and website workflow.
+PLACED = {"deploy/student-repository/README.md": "README.md",
+          "deploy/student-repository/publish.yml": ".github/workflows/publish.yml"}
 NEVER_DISTRIBUTED = ("solutions", "tests", "authoring", "_build", "submitted", "autograded",
                      "feedback", GRADES, WORK)
 
@@ -1016,6 +1019,9 @@ def distribute(dest: Path, force: bool = False, echo: Callable[[str], None] = sa
                 shutil.copytree(source, tmp / name, ignore=skip)
             elif source.exists():
                 shutil.copy2(source, tmp / name)
+        for name, target in PLACED.items():
+            (tmp / target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, tmp / target)
         problems = _leaks(tmp)
         if problems:
             raise GradingError("the distribution would leak; nothing written:\n  "

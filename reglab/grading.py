@@ -13,7 +13,9 @@ where one is known, the likely mistake.
 import builtins
 import math
 import numbers
+import os
 import sys
+import traceback
 
 import numpy as np
 
@@ -89,8 +91,19 @@ def check_untampered() -> None:
         )
 
 
+class CheckFailed(AssertionError):
+    """A check that did not hold; IPython shows it without the frames of this module."""
+
+    def _render_traceback_(self) -> list[str]:
+        internal = (__file__, getattr(sys.modules.get("IPython"), "__file__", None) or __file__)
+        frames = [f for f in traceback.extract_tb(self.__traceback__)
+                  if not f.filename.startswith(tuple(os.path.dirname(p) for p in internal))]
+        lines = "".join(traceback.format_list(frames)).rstrip("\n").split("\n")
+        return ["Traceback (most recent call last):", *lines, f"AssertionError: {self}"]
+
+
 def _fail(message: str, hint: str | None = None) -> None:
-    raise AssertionError(message + (f"\nHint: {hint}" if hint else ""))
+    raise CheckFailed(message + (f"\nHint: {hint}" if hint else ""))
 
 
 def to_float(value, what: str) -> float:
@@ -140,6 +153,23 @@ def max_abs_diff(actual: np.ndarray, expected: np.ndarray) -> float:
     return float.__float__(_float(diff.max())) if diff.size else 0.0
 
 
+def _mismatches(got: np.ndarray, expected: np.ndarray, wrong: np.ndarray, shown: int = 3) -> str:
+    """The first few differing elements, as 'at [i, j] expected e, got g'."""
+    if expected.ndim == 0:
+        return f"expected {expected.item():.6g}, got {got.item():.6g}"
+    if expected.size <= 6:
+        return f"expected {np.round(expected, 6).tolist()}, got {np.round(got, 6).tolist()}"
+    where = np.argwhere(wrong)
+    parts = [f"at {list(map(int, i))} expected {expected[tuple(i)]:.6g}, got {got[tuple(i)]:.6g}"
+             for i in where[:shown]]
+    return f"{_len(where)} of {expected.size} elements differ ({'; '.join(parts)})"
+
+
+def passed() -> None:
+    """Print the line that ends a visible test cell whose checks all held."""
+    print("All checks of this cell passed.")
+
+
 def assert_close(actual, expected, what: str, atol: float = 1e-8, rtol: float = 1e-6,
                  hint: str | None = None) -> None:
     """Fail unless ``actual`` matches ``expected`` elementwise within atol + rtol·|expected|."""
@@ -151,12 +181,11 @@ def assert_close(actual, expected, what: str, atol: float = 1e-8, rtol: float = 
     if not bool(_isfinite(got).all()):
         _fail(f"{what}: the result contains NaN or infinity.", hint)
     tol = atol + rtol * _absolute(expected_arr)
-    if not bool((_absolute(_subtract(got, expected_arr)) <= tol).all()):
-        shown = ("" if expected_arr.size > 12
-                 else f" expected {expected_arr.tolist()}, got {got.tolist()};")
+    wrong = _absolute(_subtract(got, expected_arr)) > tol
+    if bool(wrong.any()):
         _fail(
-            f"{what}:{shown} largest difference {max_abs_diff(got, expected_arr):.3g} "
-            f"(tolerance {atol:g} + {rtol:g}·|expected|).",
+            f"{what}: {_mismatches(got, expected_arr, wrong)}; largest difference "
+            f"{max_abs_diff(got, expected_arr):.3g} (tolerance {atol:g} + {rtol:g}·|expected|).",
             hint,
         )
 

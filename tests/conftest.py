@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from reglab.course import ROOT, nbgrader_env
+from tests.common import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +19,17 @@ def book() -> subprocess.CompletedProcess:
     """
     return subprocess.run([sys.executable, "-m", "reglab.book"], cwd=ROOT, env=nbgrader_env(),
                           capture_output=True, text=True, timeout=3000)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, headless, through Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make system` (as root)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                              args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()

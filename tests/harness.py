@@ -170,6 +170,23 @@ def grade_in_one_kernel(assignment: str, submissions: dict[str, nbformat.Noteboo
     TensorFlow import in all; the suite checks that it agrees with ``autograde`` on the
     solution and the release.
     """
+    return _score_in_one_kernel(
+        {name: with_instructor_cells(assignment, nb) for name, nb in submissions.items()})
+
+
+def grade_visible_in_one_kernel(submissions: dict[str, nbformat.NotebookNode]
+                                ) -> dict[str, Result]:
+    """Score many submissions as ``nbgrader validate`` does, in one kernel.
+
+    Like :func:`grade_in_one_kernel`, but the locked cells stay as the release has them:
+    only the visible tests run, as when a student validates the notebook.
+    """
+    return _score_in_one_kernel(submissions)
+
+
+def _score_in_one_kernel(submissions: dict[str, nbformat.NotebookNode]) -> dict[str, Result]:
+    """Run each notebook top to bottom from an empty namespace in one kernel; score its
+    test cells by nbgrader's rule after its ``IgnorePattern`` filter."""
     from nbclient import NotebookClient
     from nbgrader.preprocessors import IgnorePattern
     from nbgrader.utils import determine_grade, is_grade, is_solution
@@ -184,7 +201,7 @@ def grade_in_one_kernel(assignment: str, submissions: dict[str, nbformat.Noteboo
                                 allow_errors=True, resources={"metadata": {"path": cwd}})
         with client.setup_kernel(stderr=subprocess.DEVNULL):
             for name, submission in submissions.items():
-                nb = with_instructor_cells(assignment, submission)
+                nb = copy.deepcopy(submission)
                 client.nb = nb
                 client.execute_cell(reset, 0)
                 for index, cell in enumerate(nb.cells):

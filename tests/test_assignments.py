@@ -92,6 +92,29 @@ def test_wrong_answer_loses_points(assignment, function, mutant, tmp_path_factor
     assert score < maximum, f"{mutant!r} kept all {maximum} points of {function}"
 
 
+@pytest.mark.parametrize("assignment", [pytest.param(a, marks=_group(a)) for a in ASSIGNMENTS])
+def test_visible_tests_catch_every_mutant(assignment):
+    """`nbgrader validate` says "Success!" to no wrong answer: every mutant fails a visible
+    test cell of its own function in the release (hidden tests stripped), all in one kernel,
+    next to the solution, which passes every visible test."""
+    solution = harness.solution_submission(assignment)
+    subs = {"solution": solution}
+    for function, mutants in harness.load_cases(assignment).MUTANTS.items():
+        for label, code in mutants.items():
+            subs[f"{function}: {label}"] = harness.with_code(solution, function, code)
+    results = harness.grade_visible_in_one_kernel(subs)
+    lost = {k: v for k, v in results.pop("solution").cells.items() if v[0] != v[1]}
+    assert not lost, f"the solution fails visible tests: {lost}"
+    validated = []
+    for name, result in results.items():
+        score, maximum = result.auto(f"test_{name.split(':')[0]}")
+        assert maximum > 0, f"{name}: no test cell of its function was scored"
+        if score == maximum:
+            validated.append(name)
+    assert not validated, ("nbgrader validate would pass these wrong answers (only hidden tests "
+                           f"catch them; add a visible check): {validated}")
+
+
 @pytest.mark.parametrize(
     "assignment,alternative",
     [pytest.param(a, k, marks=_group(a), id=f"{a}:{k}") for a, k in ALTERNATIVES],

@@ -1,10 +1,14 @@
 """The website: builds with -W, every chapter executed cleanly, nothing secret inside."""
 
 import re
+import subprocess
+import sys
+from urllib.parse import unquote, urlparse
 
 import nbformat
 import pytest
 
+from reglab import bootstrap
 from reglab.course import ROOT
 from tests.common import ASSIGNMENTS, HTML, chapters, secret_lines
 
@@ -56,3 +60,42 @@ def test_controls_are_self_contained(book):
         page = path.read_text()
         external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="((?:https?:)?//[^"]+)"', page)
         assert not external, f"{path.relative_to(HTML)} loads from the network: {external}"
+
+
+def _repository_paths(href: str, slug: str, branch: str) -> list[str] | None:
+    """The repository paths a link of the site opens, or None when it is no repository link."""
+    url = urlparse(unquote(href))
+    tail = f"/{slug}/blob/{branch}/"
+    if url.netloc == "github.com" and url.path.strip("/") == slug:
+        return []
+    if url.netloc in ("github.com", "colab.research.google.com") and tail in url.path:
+        return [url.path.split(tail, 1)[1]]
+    if url.netloc == "mybinder.org" and f"/v2/gh/{slug}/" in url.path:
+        return [q.split("/tree/", 1)[1] for q in url.query.split("&") if "/tree/" in q]
+    if slug in href:
+        raise AssertionError(f"a link to the repository in an unknown form: {href}")
+    return None
+
+
+def test_every_repository_link_opens_the_student_distribution(book, tmp_path):
+    """The repository button, launch buttons and assignment links open what students get."""
+    dist = tmp_path / "students"
+    done = subprocess.run([sys.executable, "-m", "reglab.grader", "distribute", str(dist)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    url, branch = bootstrap.repository()
+    slug = urlparse(url).path.strip("/")
+    opened = {}
+    for page in HTML.rglob("*.html"):
+        for href in re.findall(r'href="([^"]+)"', page.read_text()):
+            paths = _repository_paths(href, slug, branch)
+            if paths is not None:
+                opened.setdefault(href, (page.relative_to(HTML), paths))
+    assert any(not paths for _, paths in opened.values()), f"no link to {url} on the site"
+    assert any(p.startswith("exercises/") for _, ps in opened.values() for p in ps), \
+        "no chapter links its assignment"
+    for href, (page, paths) in opened.items():
+        for path in paths:
+            assert path.split("/")[0] not in ("solutions", "tests"), f"{page} links {href}"
+            assert (dist / path).is_file(), \
+                f"{page} links {href}, but the student repository has no {path}"

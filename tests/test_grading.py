@@ -358,6 +358,9 @@ def test_distribution_has_no_solution_test_or_secret(tmp_path):
     assert {"chapters", "exercises", "reglab", "docs", "README.md", "requirements.txt",
             "Makefile"} <= top
     assert not top & {"solutions", "tests", "authoring", "_build", ".venv", ".git"}
+    assert {"binder", "tasks.py", "requirements-student.txt"} <= top, "students set up alone"
+    assert (dest / ".github" / "workflows" / "publish.yml").is_file(), "it publishes the site"
+    assert "student repository" in (dest / "README.md").read_text(), "the students' README"
     assert (dest / "exercises" / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb").exists()
     public = "\n".join(grader.notebook_text(p) for p in (ROOT / "exercises").glob("*/*.ipynb"))
     secrets = {line for a in grader.known_assignments(ROOT) for line in grader.secret_lines(a)

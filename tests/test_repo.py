@@ -10,6 +10,7 @@ import sys
 import nbformat
 import pytest
 
+from reglab import bootstrap
 from reglab.course import ROOT, format_notebooks, notebooks
 from tests import harness
 from tests.common import ASSIGNMENTS, chapters, secret_lines
@@ -34,13 +35,28 @@ def test_notebook_conventions(path):
     """Quiet and seeded set-up first, offline data, no progress bars."""
     nb = nbformat.read(path, as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    first = code[0]
-    assert first.startswith("import reglab"), "the first code cell starts with `import reglab`"
+    assert code[0].startswith(bootstrap.header() + "\n\n"), \
+        "the first code cell starts with the install lines (`make format` writes them)"
+    first = bootstrap.strip_header(code[0])
+    assert first.startswith("import reglab"), "after them, the first line is `import reglab`"
     assert "reglab.setup(seed=" in first, "the first code cell calls reglab.setup(seed=...)"
     everything = "\n".join(code)
     assert "keras.datasets" not in everything and "urlretrieve" not in everything
     for call in re.findall(r"(?<!Polynomial)\.fit\((?:[^()]|\([^()]*\))*\)", everything):
         assert "verbose=0" in call or "verbose=2" in call, f"fit without verbose=0: {call[:80]}"
+
+
+@pytest.mark.parametrize("path", chapters() + [
+    ROOT / "exercises" / a / f"{a}.ipynb" for a in ASSIGNMENTS], ids=lambda p: p.parent.name)
+def test_notebook_opened_alone_links_absolutely(path):
+    """No relative link a notebook opened alone (Colab, a download) could not follow."""
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    relative = [link for link in re.findall(r"\]\(([^)]+)\)", text)
+                if not link.startswith(("https://", "#"))]
+    assert not relative, f"relative links (use the website's absolute URL): {relative}"
+    if path.parent.name == "chapters":
+        assert nb.cells[-1].source == bootstrap.footer(path, chapters()), "run `make format`"
 
 
 @pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
@@ -141,14 +157,33 @@ def test_test_cells_are_documented_and_end_in_a_statement(assignment):
         helpers = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
         returns_none = name in helpers and not any(
             isinstance(r, ast.Return) and r.value is not None for r in ast.walk(helpers[name]))
-        assert name.startswith(("_g.assert_", "_g.check_")) or returns_none, \
+        assert name.startswith(("_g.assert_", "_g.check_")) or name == "_g.passed" \
+            or returns_none, \
             f"{meta['grade_id']}: ends with `{ast.unparse(last)[:60]}`, whose value nbgrader " \
             "would read as partial credit"
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_visible_tests_end_with_their_passed_line(assignment):
+    """`_g.passed()` ends the visible part of every test cell (just before the hidden tests), so
+    a student sees "All checks of this cell passed." exactly when the visible checks held."""
+    for folder in ("solutions", "exercises"):
+        nb = nbformat.read(ROOT / folder / assignment / f"{assignment}.ipynb", as_version=4)
+        tests = [c for c in nb.cells if c.cell_type == "code"
+                 and c.metadata.get("nbgrader", {}).get("grade")]
+        assert tests, f"{folder}: no test cell"
+        for cell in tests:
+            visible = cell.source.split("### BEGIN HIDDEN TESTS")[0].rstrip()
+            where = f"{folder}: {cell.metadata.nbgrader['grade_id']}"
+            assert visible.endswith("\n_g.passed()"), f"{where}: end the visible part with " \
+                "`_g.passed()`"
+            assert cell.source.count("_g.passed()") == 1, f"{where}: one `_g.passed()` only"
+
+
 def test_python_is_ruff_clean():
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "reglab", "tests",
-                           "nbgrader_config.py"], cwd=ROOT, capture_output=True, text=True)
+                           "nbgrader_config.py", "tasks.py"], cwd=ROOT, capture_output=True,
+                          text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -188,3 +223,29 @@ def test_committed_release_is_what_solutions_generate(capsys):
 
     status = main(["release", "--check"])
     assert status == 0, capsys.readouterr().out
+
+
+INSTRUCTOR_TOOLS = ("pytest", "playwright", "ruff", "psycopg2", "jupyter-book", "jupyterhub",
+                    "jupytext", "sphinx")
+
+
+def _requirements(name: str) -> list[str]:
+    lines = (ROOT / name).read_text().splitlines()
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+
+
+def test_students_and_binder_install_the_student_set_only():
+    """Students (and Binder) get the notebooks' runtime and nbgrader, no instructor tools;
+    instructors and CI get everything, the student set included."""
+    student = _requirements("requirements-student.txt")
+    assert not [r for r in student if r.startswith(INSTRUCTOR_TOOLS)], student
+    for needed in ("tensorflow", "keras", "numpy", "matplotlib", "scikit-learn", "ipywidgets",
+                   "ipykernel", "jupyterlab", "nbgrader"):
+        assert any(r.startswith(needed) for r in student), f"{needed} is not in the student set"
+    assert _requirements("binder/requirements.txt") == ["-r ../requirements-student.txt"]
+    assert "pip install --no-cache-dir --no-deps ." in (ROOT / "binder" / "postBuild").read_text()
+    assert os.access(ROOT / "binder" / "postBuild", os.X_OK), "postBuild must be executable"
+    runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
+    assert runtime in ("python-3.11", "python-3.12", "python-3.13"), runtime
+    everything = _requirements("requirements.txt")
+    assert "-r requirements-student.txt" in everything and "-e ." in everything

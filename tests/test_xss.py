@@ -23,7 +23,6 @@ import pytest
 from reglab import grader
 from reglab.course import ROOT
 from reglab.sanitize import HTML_TAGS, clean_html, escape_markdown, hide_paths, short_path
-from tests.common import CHROMIUM, CHROMIUM_ARGS
 from tests.jupyter_server import jupyter_server
 
 ASSIGNMENT = "01_bias_variance"
@@ -109,20 +108,6 @@ def graded(tmp_path_factory) -> Path:
     assert not outcome.failed, "\n".join(lines)
     grader.feedback(ASSIGNMENT, course, echo=lines.append)
     return course
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium, headless, through Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make system` (as root)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
