@@ -26,18 +26,18 @@ c.Execute.interrupt_on_timeout = True
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = TF_LOG_PATTERN
 
-# Submissions that patch what the tests rely on (comparison helpers, builtins,
-# the kernel's error display) or read the instructor's files get no automatic points
-# and a message saying why; each cell keeps at most LimitOutputBytes.max_bytes of output;
-# a cell graded by hand is not flagged for grading again (reglab/nbgrader_ext.py). The
-# rest is nbgrader's default.
+# The student's cells run in the student's kernel (sandboxed by `make grade`); the set-up
+# and test cells run in the grader, which calls the student's functions in that kernel and
+# gets plain data back, so the expected values never enter it and the grader decides
+# each test cell's outputs (reglab/verdicts.py). Each cell keeps at most
+# LimitOutputBytes.max_bytes of output; a cell graded by hand is not flagged for grading
+# again (reglab/nbgrader_ext.py). The rest is nbgrader's default.
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "reglab.verdicts.TrustedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "reglab.nbgrader_ext.LimitOutputBytes",
-    "reglab.nbgrader_ext.TamperScan",
     "reglab.nbgrader_ext.KeepManualGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",

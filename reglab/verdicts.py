@@ -1,0 +1,293 @@
+"""Autograding that decides every test cell outside the student's kernel.
+
+:class:`TrustedExecute` replaces nbgrader's Execute preprocessor. The student's cells run
+in the student's (sandboxed) kernel as usual. The set-up cells and every test cell run
+here, in the grader, in a namespace of their own: the inputs and the expected values
+are made here and never sent. When a test calls a student's function, the call goes to
+the student's kernel as one message (:mod:`reglab.remote`) and only plain data comes
+back (:mod:`reglab.wire`); objects the student's code made stay there and are used
+through :class:`Handle`. The test cell's outputs are what its code printed or raised
+here, so nbgrader scores the verdict of the grader, whatever the student's kernel did.
+
+In ``nbgrader validate`` and in a student's own Jupyter, the same test cells run in the
+student's kernel with nothing of this: there is no answer there to protect.
+"""
+
+import ast
+import builtins
+import contextlib
+import io
+import itertools
+import json
+import linecache
+import textwrap
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+
+from reglab import grading, remote, wire
+
+SERVER = remote.source()  # what answers the calls in the student's kernel
+
+
+class StudentCodeError(Exception):
+    """The student's kernel could not answer a call (it stopped or sent junk)."""
+
+
+class CellTimeoutError(StudentCodeError):
+    """The student's code ran past the cell's time limit (named as nbgrader names it)."""
+
+
+def _exception(raised: dict) -> BaseException:
+    """The exception the student's code raised, as the nearest builtin type."""
+    kind = next((getattr(builtins, n) for n in raised.get("builtins", [])
+                 if isinstance(getattr(builtins, n, None), type)
+                 and issubclass(getattr(builtins, n), BaseException)
+                 and n not in {"KeyboardInterrupt", "SystemExit", "GeneratorExit"}), Exception)
+    message = str(raised.get("message", ""))
+    if kind is AssertionError:  # an assertion of the student's own code, not a test's
+        kind = Exception
+    exc = kind.__new__(kind)
+    exc.args = (f"{message} (raised in your code as {raised.get('type', '?')})",)
+    return exc
+
+
+class Handle:
+    """An object of the student's kernel, used from the grader by calls and attributes."""
+
+    def __init__(self, student: "Student", ref: wire.Ref) -> None:
+        object.__setattr__(self, "_student", student)
+        object.__setattr__(self, "_ref", ref)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._student.request("call", target=self, args=list(args), kwargs=kwargs,
+                                     writeback=(args, kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._student.request("getattr", target=self, name=name)
+
+    def __repr__(self) -> str:
+        return f"<student's {self._ref.type_name}>"
+
+
+class Student:
+    """The student's kernel, seen from the grader: requests out, plain data back."""
+
+    def __init__(self, executor: "TrustedExecute", index: int) -> None:
+        self.executor, self.index = executor, index
+        self.limit = executor.timeout
+        self.deadline = time.monotonic() + self.limit if self.limit else None
+        self.ids = itertools.count()
+        self.ignored = 0  # outputs of the kernel that were not the reply to a pending call
+
+    def _refer(self, value: Any) -> wire.Ref:
+        if isinstance(value, Handle):
+            return object.__getattribute__(value, "_ref")
+        raise wire.WireError(
+            f"a {type(value).__name__} made by the test cannot be sent to the student's code; "
+            "define it in the test cell with @_g.in_student")
+
+    def _resolve(self, ref: wire.Ref) -> Handle:
+        return Handle(self, ref)
+
+    def request(self, op: str, writeback: tuple | None = None, **fields: Any) -> Any:
+        """Send one request and return the decoded answer (or raise what the code raised)."""
+        ident = next(self.ids)
+        message = {"id": ident, "op": op}
+        for key, value in fields.items():
+            message[key] = value if key in {"names", "name", "source"} else wire.encode(
+                value, self._refer)
+        reply = self._exchange(ident, wire.dumps(message))
+        if "raised" in reply:
+            raise _exception(reply["raised"])
+        value = wire.decode(reply.get("ok"), self._resolve)
+        if writeback is not None:
+            self._write_back(writeback, reply.get("after") or [])
+        return value
+
+    def _exchange(self, ident: int, text: str) -> dict:
+        """Send one request as a user expression and read the reply to it.
+
+        A user expression is evaluated without the shell's input or AST transformers, and
+        its value comes back in the execute reply, so nothing the student's code printed,
+        displayed or hooked into its cells can pass for an answer.
+        """
+        expression = (
+            "(lambda ns: ns.get('serve') or (exec(compile(" + json.dumps(SERVER) +
+            ", '<reglab remote>', 'exec'), ns), ns['serve'])[1])(get_ipython().user_ns"
+            ".setdefault('__reglab_remote__', {'__name__': '__reglab_remote__'}))"
+            f"(get_ipython().user_ns, {json.dumps(text)})")
+        executor = self.executor
+        left = None if self.deadline is None else self.deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise CellTimeoutError(f"the cell ran past its limit of {self.limit} s")
+        try:
+            executor.timeout = None if left is None else max(1, int(left))
+            msg_id = executor.kc.execute("", silent=True, store_history=False,
+                                         user_expressions={"r": expression})
+            reply = executor.wait_for_reply(msg_id)
+        except Exception as exc:  # noqa: BLE001 - a dead or stuck kernel
+            raise StudentCodeError(f"the student's kernel did not answer ({exc})") from None
+        finally:
+            executor.timeout = self.limit
+        if reply is None:
+            raise CellTimeoutError(f"the student's code ran past the cell's limit of "
+                                   f"{self.limit} s (interrupted)")
+        content = (reply or {}).get("content", {})
+        result = content.get("user_expressions", {}).get("r", {})
+        if result.get("status") != "ok":
+            why = f"{result.get('ename', 'no reply')}: {result.get('evalue', '')}"
+            raise StudentCodeError(f"the student's kernel did not answer the call ({why})")
+        try:
+            answer = wire.loads(ast.literal_eval(result["data"]["text/plain"]))
+        except (KeyError, ValueError, SyntaxError, TypeError, RecursionError, MemoryError,
+                wire.WireError):
+            answer = {}
+        if answer.get("id") != ident:
+            self.ignored += 1
+            raise StudentCodeError("the student's kernel sent something that is not an answer")
+        return answer
+
+    def _write_back(self, sent: tuple, after: list) -> None:
+        """Copy into the test's arrays and generators what the student's code did to them."""
+        args, kwargs = sent
+        for key, data in after:
+            original = args[key] if isinstance(key, int) and key < len(args) else kwargs.get(key)
+            value = wire.decode(data, self._resolve)
+            if isinstance(original, np.ndarray) and isinstance(value, np.ndarray) \
+                    and value.shape == original.shape and original.flags.writeable:
+                np.copyto(original, value, casting="unsafe")
+            elif isinstance(original, np.random.Generator) \
+                    and isinstance(value, np.random.Generator):
+                original.bit_generator.state = value.bit_generator.state
+
+    def bind(self, names: list[str]) -> dict:
+        """The student's values of ``names`` (functions and objects as handles)."""
+        return self.request("bind", names=names) if names else {}
+
+    def define(self, obj: Any) -> Handle:
+        """A test helper (function or class) defined again beside the student's code."""
+        tree = ast.parse(textwrap.dedent(_source(obj)))
+        node = tree.body[0]
+        node.decorator_list = []
+        return self.request("define", source=ast.unparse(tree), name=node.name)
+
+
+def _source(obj: Any) -> str:
+    import inspect
+
+    return inspect.getsource(obj)
+
+
+def loaded_names(source: str) -> set[str]:
+    """The names a cell's code reads."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def defined_names(source: str) -> set[str]:
+    """The names a cell defines at its top level (functions, classes, assignments)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
+
+
+def _error_output(exc: BaseException) -> NotebookNode:
+    if hasattr(exc, "_render_traceback_"):
+        lines = exc._render_traceback_()
+    else:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if f.filename.startswith("<test ")]
+        lines = ["Traceback (most recent call last):",
+                 *"".join(traceback.format_list(frames)).rstrip("\n").split("\n"),
+                 f"{type(exc).__name__}: {exc}"]
+    return NotebookNode(output_type="error", ename=type(exc).__name__, evalue=str(exc),
+                        traceback=lines)
+
+
+class TrustedExecute(Execute):
+    """nbgrader's Execute, with set-up and test cells run in the grader (see the module)."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict, km: Any = None) -> tuple:
+        self._namespace: dict = {"__name__": "__reglab_tests__"}
+        self._from_student: dict[str, Any] = {}
+        first_answer = next((i for i, c in enumerate(nb.cells) if _meta(c).get("solution")),
+                            len(nb.cells))
+        self._trusted_setup = {i for i, c in enumerate(nb.cells[:first_answer])
+                               if c.cell_type == "code" and _meta(c).get("locked")}
+        self._interface = set().union(*(defined_names(c.source) for c in nb.cells
+                                        if c.cell_type == "code" and _meta(c).get("solution")))
+        return super().preprocess(nb, resources, km=km)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int) -> tuple:
+        meta = _meta(cell)
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            self._check_assign_resources(resources)
+            cell.outputs = self._run_trusted(cell, index)
+            return cell, self.resources
+        cell, resources = super().preprocess_cell(cell, resources, index)
+        if index in self._trusted_setup:
+            outputs = self._run_trusted(cell, index, bind=False)
+            if any(o.output_type == "error" for o in outputs):
+                cell.outputs = [*cell.outputs, *outputs]
+        return cell, resources
+
+    def _run_trusted(self, cell: NotebookNode, index: int, bind: bool = True) -> list:
+        """Run ``cell`` here, binding the student's names it reads; return its outputs."""
+        student = Student(self, index)
+        name = _meta(cell).get("grade_id") or f"cell {index}"
+        filename = f"<test {name}>"
+        linecache.cache[filename] = (len(cell.source), None, cell.source.splitlines(True),
+                                     filename)
+        out, outputs = io.StringIO(), []
+        previous = grading._PROBE
+        grading._PROBE = student.define
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+                if bind:
+                    self._bind(student, cell.source)
+                exec(compile(cell.source, filename, "exec"), self._namespace)
+        except Exception as exc:  # noqa: BLE001 - the test's failure is its verdict
+            outputs.append(_error_output(exc))
+        finally:
+            grading._PROBE = previous
+        if student.ignored:
+            self.log.info("%s: ignored %d outputs of the student's kernel", name, student.ignored)
+        text = out.getvalue()
+        return ([NotebookNode(output_type="stream", name="stdout", text=text)] if text else []) \
+            + outputs
+
+    def _bind(self, student: Student, source: str) -> None:
+        """Bind, in the tests' namespace, the student's values of the names the cell reads."""
+        own = {k for k, v in self._namespace.items()
+               if k not in self._from_student or self._from_student[k] is not v}
+        wanted = sorted((loaded_names(source) & self._interface) - own)
+        values = student.bind(wanted)
+        for key in wanted:
+            if key in values:
+                self._namespace[key] = self._from_student[key] = values[key]
+            else:
+                self._namespace.pop(key, None)
+                self._from_student.pop(key, None)
+
+
+def _meta(cell: NotebookNode) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
