@@ -379,7 +379,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._owners = give([workdir, self._ipc_dir], self.sandbox_uid, self.sandbox_gid)
         # The kernel's parent is the sandbox's PID 1: no polling for a parent that exits
         # (bwrap kills the sandbox when the grader goes) and no "Ctrl-C" notice on stdout.
-        env = {**_kept_env(kw.get("env", os.environ), self.env_keep), "JPY_PARENT_PID": "1"}
+        # PYTHONSAFEPATH: the working folder is not on sys.path, so a `reglab/` or `numpy/`
+        # handed in beside the notebook is not what the kernel imports.
+        env = {**_kept_env(kw.get("env", os.environ), self.env_keep), "JPY_PARENT_PID": "1",
+               "PYTHONSAFEPATH": "1"}
         kw["cwd"] = str(self._ipc_dir)
         cmd = wrap(kernel_cmd, workdir, writable=[self._ipc_dir],
                    readable=[*python_paths(kernel_cmd[0]), *map(Path, self.read_only)],

@@ -92,13 +92,15 @@ class Result:
 
 def autograde(assignment: str, submissions: dict[str, nbformat.NotebookNode], workdir: Path,
               args: Sequence[str] = (), db_url: str | None = None, keep_solutions: bool = False,
-              timeout: float = 3000) -> dict[str, Result]:
+              timeout: float = 3000, files: dict[str, dict[str, str]] | None = None
+              ) -> dict[str, Result]:
     """Autograde every submission (student id -> notebook) in a fresh course directory.
 
     By default the course directory holds no solutions/ while student code runs: nbgrader
     reads the instructor's cells from the gradebook, so a submission cannot read them from
     disk. ``keep_solutions`` keeps them (as in the repository, for the sandbox tests);
-    ``args`` go on nbgrader's command line; ``db_url`` picks another gradebook database.
+    ``args`` go on nbgrader's command line; ``db_url`` picks another gradebook database;
+    ``files`` adds files beside a student's notebook ({student: {relative path: text}}).
     """
     from nbgrader.api import Gradebook
 
@@ -121,6 +123,9 @@ def autograde(assignment: str, submissions: dict[str, nbformat.NotebookNode], wo
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / notebook_name(assignment))
+        for relative, text in (files or {}).get(student, {}).items():
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_text(text)
     start = time.perf_counter()
     done = subprocess.run(run + ["autograde", assignment, "--force", *database, *args],
                           cwd=course, env=nbgrader_env(), capture_output=True, text=True,
