@@ -34,7 +34,7 @@ def _fail(message: str, hint: str | None = None) -> None:
     raise CheckFailed(message + (f"\nHint: {hint}" if hint else ""))
 
 
-def tofloat(value, what: str) -> float:
+def to_float(value, what: str) -> float:
     """Return ``value`` as a plain Python float, or fail when it is not one number."""
     if isinstance(value, bool):
         _fail(f"{what}: expected a number, got the bool {value!r}.")
@@ -101,7 +101,7 @@ def assert_close(actual, expected, what: str, atol: float = 1e-8, rtol: float = 
     """Fail unless ``actual`` matches ``expected`` elementwise within atol + rtol·|expected|."""
     expected_arr = np.array(expected, dtype=np.float64)
     if expected_arr.ndim == 0:
-        got = np.array(tofloat(actual, what), dtype=np.float64)
+        got = np.array(to_float(actual, what), dtype=np.float64)
     else:
         got = to_array(actual, what, shape=expected_arr.shape)
     if not bool(np.isfinite(got).all()):
