@@ -48,7 +48,7 @@ CASES = {
     "syntax-error": Case(7, "failed test_diagnose_cases, test_diagnose_errors"),
     "import-error": Case(7, "failed test_bias_variance_decomposition_values"),
     "infinite-loop": Case(9, f"ran past {CELL_TIMEOUT} s in test_diagnose_errors"),
-    "sys-exit": Case(0, "imports over sys); review by hand"),  # refused by the tamper scan
+    "sys-exit": Case(10),  # its kernel shows SystemExit and goes on: the tests run outside
     "os-exit": Case(0, "the kernel died", failed=True),
     "kernel-crash": Case(0, "the kernel died", failed=True),
     "deleted-cells": Case(10, "restored deleted cell setup; restored deleted cell "

@@ -152,39 +152,15 @@ def feedback_html(result: Result, assignment: str, student: str) -> str:
     return page.read_text()
 
 
-def with_instructor_cells(assignment: str, nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` whose locked cells hold the instructor's source, hidden tests included
-    (what nbgrader's ``OverwriteCells`` does from the gradebook)."""
-    source = {_grade_id(c): c.source for c in read("solutions", assignment).cells if _grade_id(c)}
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("locked") and not meta.get("solution") and meta.get("grade_id") in source:
-            cell.source = source[meta["grade_id"]]
-    return nb
-
-
-def grade_in_one_kernel(assignment: str, submissions: dict[str, nbformat.NotebookNode]
-                        ) -> dict[str, Result]:
-    """Score many submissions in one kernel, each run top to bottom from an empty namespace.
-
-    Locked cells are restored from the instructor's source first. Each test cell is
-    scored by nbgrader's own rule (``determine_grade``: an error or stderr output scores
-    zero) after nbgrader's ``IgnorePattern`` filter, as in ``autograde``. For wrong answers
-    that patch nothing this gives nbgrader's verdict for one kernel start and one
-    TensorFlow import in all; the suite checks that it agrees with ``autograde`` on the
-    solution and the release.
-    """
-    return _score_in_one_kernel(
-        {name: with_instructor_cells(assignment, nb) for name, nb in submissions.items()})
-
-
 def grade_visible_in_one_kernel(submissions: dict[str, nbformat.NotebookNode]
                                 ) -> dict[str, Result]:
     """Score many submissions as ``nbgrader validate`` does, in one kernel.
 
-    Like :func:`grade_in_one_kernel`, but the locked cells stay as the release has them:
-    only the visible tests run, as when a student validates the notebook.
+    Each notebook runs top to bottom from an empty namespace, its locked cells as the
+    release has them: only the visible tests run, in the student's kernel, as when a
+    student validates the notebook. Each test cell is scored by nbgrader's own rule
+    (``determine_grade``: an error or stderr output scores zero) after nbgrader's
+    ``IgnorePattern`` filter.
     """
     return _score_in_one_kernel(submissions)
 

@@ -21,11 +21,9 @@ _graded: dict[str, dict[str, harness.Result]] = {}
 def graded(assignment: str, tmp_path_factory) -> dict[str, harness.Result]:
     """Every submission of one assignment, graded once per test worker.
 
-    The solution, the release, the alternatives and the cheats go through the real
-    ``nbgrader autograde``, each kernel sandboxed as ``make grade`` runs it. The mutants
-    (wrong answers that patch nothing) are scored in one kernel by
-    ``harness.grade_in_one_kernel``, with the solution and the release again as a check
-    that both ways agree.
+    The solution, the release, the alternatives, the cheats and the mutants all go through
+    the real ``nbgrader autograde`` with the project's configuration, each kernel sandboxed
+    as ``make grade`` runs it, in one batch.
     """
     if assignment not in _graded:
         solution = harness.solution_submission(assignment)
@@ -40,14 +38,11 @@ def graded(assignment: str, tmp_path_factory) -> dict[str, harness.Result]:
         names = harness.graded_functions(assignment)
         for key, cheat in CHEATS.items():
             subs[f"cheat-{key}"] = cheat(harness, assignment, names)
-        fast = {"one-kernel-solution": solution, "one-kernel-release": release}
         for function, mutants in cases.MUTANTS.items():
             for i, code in enumerate(mutants.values()):
-                fast[f"mutant-{function}-{i}"] = harness.with_code(solution, function, code)
-        results = harness.autograde(assignment, subs, tmp_path_factory.mktemp("g"),
-                                    args=sandbox.autograde_args())
-        results.update(harness.grade_in_one_kernel(assignment, fast))
-        _graded[assignment] = results
+                subs[f"mutant-{function}-{i}"] = harness.with_code(solution, function, code)
+        _graded[assignment] = harness.autograde(assignment, subs, tmp_path_factory.mktemp("g"),
+                                                args=sandbox.autograde_args())
     return _graded[assignment]
 
 
@@ -69,15 +64,6 @@ def test_untouched_release_gets_zero(assignment, tmp_path_factory):
     assert result.cells, f"the release was not graded:\n{result.log[-3000:]}"
     scored = {k: v for k, v in result.cells.items() if v[0]}
     assert not scored, f"the untouched release scored in {scored}"
-
-
-@pytest.mark.parametrize("assignment", [pytest.param(a, marks=_group(a)) for a in ASSIGNMENTS])
-def test_one_kernel_grading_agrees_with_nbgrader(assignment, tmp_path_factory):
-    """The fast path that scores the mutants gives nbgrader's scores, cell by cell."""
-    results = graded(assignment, tmp_path_factory)
-    for kind in ("solution", "release"):
-        real = {k: v for k, v in results[kind].cells.items() if k.startswith("test_")}
-        assert real == results[f"one-kernel-{kind}"].cells, f"the two gradings differ on {kind}"
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ CHEATS = {
     "objects that equal anything": _cheat(""),
     "patched grading helpers": _cheat(
         "import reglab.grading\n"
-        "for _n in ('assert_close', 'assert_equal', 'assert_raises', 'check_untampered'):\n"
+        "for _n in ('assert_close', 'assert_equal', 'assert_raises', 'passed'):\n"
         "    setattr(reglab.grading, _n, lambda *a, **k: None)\n"
     ),
     "patched numpy comparisons": _cheat(
