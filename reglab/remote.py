@@ -38,10 +38,11 @@ def _raised(exc: BaseException) -> dict:
 
 
 def _after(args: list, kwargs: dict) -> list:
-    """The arguments a call may have changed in place (arrays, generators), as sent back."""
+    """The arguments a call may have changed in place (arrays, generators, dicts, lists),
+    as sent back."""
     changed = [[i, v] for i, v in enumerate(args)] + [[k, v] for k, v in kwargs.items()]
     return [[key, wire.encode(v, _refer)] for key, v in changed
-            if isinstance(v, wire.np.ndarray | wire.np.random.Generator)]
+            if isinstance(v, wire.np.ndarray | wire.np.random.Generator | dict | list)]
 
 
 def _answer(namespace: dict, request: dict) -> tuple[Any, list | None]:

@@ -158,17 +158,11 @@ class Student:
         return answer
 
     def _write_back(self, sent: tuple, after: list) -> None:
-        """Copy into the test's arrays and generators what the student's code did to them."""
+        """Copy into the test's arguments what the student's code did to them in place."""
         args, kwargs = sent
         for key, data in after:
             original = args[key] if isinstance(key, int) and key < len(args) else kwargs.get(key)
-            value = wire.decode(data, self._resolve)
-            if isinstance(original, np.ndarray) and isinstance(value, np.ndarray) \
-                    and value.shape == original.shape and original.flags.writeable:
-                np.copyto(original, value, casting="unsafe")
-            elif isinstance(original, np.random.Generator) \
-                    and isinstance(value, np.random.Generator):
-                original.bit_generator.state = value.bit_generator.state
+            _copy_into(original, wire.decode(data, self._resolve))
 
     def bind(self, names: list[str]) -> dict:
         """The student's values of ``names`` (functions and objects as handles)."""
@@ -180,6 +174,29 @@ class Student:
         node = tree.body[0]
         node.decorator_list = []
         return self.request("define", source=ast.unparse(tree), name=node.name)
+
+
+def _copy_into(original: Any, value: Any) -> Any:
+    """Make ``original`` (an array, generator, dict or list the test sent) equal ``value``,
+    in place where it can be changed; return what stands for it afterwards."""
+    if isinstance(original, np.ndarray) and isinstance(value, np.ndarray) \
+            and value.shape == original.shape and original.flags.writeable:
+        np.copyto(original, value, casting="unsafe")
+        return original
+    if isinstance(original, np.random.Generator) and isinstance(value, np.random.Generator):
+        original.bit_generator.state = value.bit_generator.state
+        return original
+    if isinstance(original, dict) and isinstance(value, dict):
+        for key in [k for k in original if k not in value]:
+            del original[key]
+        for key, item in value.items():
+            original[key] = _copy_into(original.get(key), item)
+        return original
+    if isinstance(original, list) and isinstance(value, list):
+        original[:] = [_copy_into(o, v) for o, v in zip(original, value, strict=False)] \
+            + value[len(original):]
+        return original
+    return value
 
 
 def _source(obj: Any) -> str:

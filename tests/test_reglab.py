@@ -131,6 +131,19 @@ def test_the_sent_server_answers_calls_and_writes_back_changes():
     assert failing["raised"]["type"] == "TypeError" and "TypeError" in failing["raised"]["builtins"]
 
 
+def test_changes_made_in_the_kernel_land_in_the_tests_own_arguments():
+    inner = np.zeros(2)
+    sent = {"w": inner, "gone": 1, "items": [inner, 5]}
+    verdicts._copy_into(sent, {"w": np.ones(2), "items": [np.full(2, 3.0), 6, 7], "new": 8})
+    assert set(sent) == {"w", "items", "new"} and sent["items"][1:] == [6, 7]
+    assert sent["items"][0] is inner and inner.tolist() == [3.0, 3.0]
+    rng = np.random.default_rng(0)
+    moved = np.random.default_rng(0)
+    moved.random()
+    verdicts._copy_into(rng, moved)
+    assert rng.random() == moved.random()
+
+
 def test_exceptions_come_back_as_builtins_but_never_as_a_test_failure():
     exc = verdicts._exception({"type": "BadRate", "builtins": ["ValueError", "Exception"],
                                "message": "rate"})

@@ -112,7 +112,7 @@ def _spy_user_expressions(expressions):
         _spy_seen.add("<user expression>")
         for node in _spy_ast.walk(_spy_ast.parse(text)):
             if isinstance(node, _spy_ast.Constant) and isinstance(node.value, str):
-                _spy_seen.update(node.value.splitlines())
+                _spy_seen.update("<call> " + line for line in node.value.splitlines())
     return _spy_expressions(expressions)
 _spy_shell.user_expressions = _spy_user_expressions'''
 SPY_REPORT = 'print("SPY" + __import__("json").dumps(sorted(_spy_seen)))'
@@ -193,19 +193,22 @@ def test_no_line_of_a_test_cell_reaches_the_students_kernel(graded):
                    if c.cell_type == "code" for o in c.outputs)
     found = re.search(r"SPY(\[.*\])", text)
     assert found, f"the spy printed nothing: {text[-500:]}"
-    seen = {line.strip() for line in json.loads(found.group(1))}
+    seen = json.loads(found.group(1))
     assert "<user expression>" in seen, "the spy saw no call: it would prove nothing"
+    cells = {line.strip() for line in seen if not line.startswith("<call> ")}
+    calls = "\n".join(line for line in seen if line.startswith("<call> "))
     tests = [c.source for c in harness.read("solutions", ASSIGNMENT).cells
              if c.metadata.get("nbgrader", {}).get("grade")
              and not c.metadata["nbgrader"].get("solution")]
     test_lines = {line.strip() for src in tests for line in src.splitlines()
                   if len(line.strip()) > 20 and "_g." in line}
     assert test_lines, "no test line to look for"
-    reached = sorted(test_lines & seen)
+    reached = sorted(line for line in test_lines if line in cells or line in calls)
     assert not reached, f"test lines reached the student's kernel: {reached[:3]}"
-    hidden = [line for line in secret_lines(ASSIGNMENT) if line in seen]
+    hidden = [line for line in secret_lines(ASSIGNMENT) if line in cells or line in calls]
     assert not hidden, f"hidden-test lines reached the student's kernel: {hidden[:3]}"
-    literals = {node.value for src in tests for node in ast.walk(ast.parse(src))
+    expected = {node.value for src in tests for node in ast.walk(ast.parse(src))
                 if isinstance(node, ast.Constant) and isinstance(node.value, str)
                 and node.value in {"high bias", "high variance", "high bias and high variance"}}
-    assert literals and not literals & seen, "an expected diagnosis reached the kernel"
+    sent = [value for value in expected if json.dumps(value) in calls]
+    assert expected and not sent, f"expected diagnoses were sent to the kernel: {sent}"
