@@ -37,8 +37,11 @@ from reglab import grading, remote, wire
 SERVER = remote.source()  # what answers the calls in the student's kernel
 
 
-class StudentCodeError(Exception):
-    """The student's kernel could not answer a call (it stopped or sent junk)."""
+class StudentCodeError(BaseException):
+    """The student's kernel could not answer a call (it stopped or sent junk).
+
+    Not an ``Exception``: a test that expects the student's code to raise (``assert_raises``)
+    must not take a time-out or a dead kernel for that error; it ends the test cell."""
 
 
 class CellTimeoutError(StudentCodeError):
@@ -289,7 +292,7 @@ class TrustedExecute(Execute):
                 if bind:
                     self._bind(student, cell.source)
                 exec(compile(cell.source, filename, "exec"), self._namespace)
-        except Exception as exc:  # noqa: BLE001 - the test's failure is its verdict
+        except (Exception, StudentCodeError) as exc:  # noqa: BLE001 - the test's verdict
             outputs.append(_error_output(exc))
         finally:
             grading._PROBE = previous

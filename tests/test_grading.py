@@ -177,20 +177,20 @@ def test_feedback_holds_no_hidden_test(graded):
 
 @slow
 def test_code_that_prints_hidden_tests_leaks_nothing_into_feedback(graded):
-    """The graded function printed the running test cell (``In[-1]``), a later cell printed
-    it again, and the notebook in the kernel's folder (with the restored hidden tests)
-    was not there to read. The instructor's graded copy shows it all; the feedback none."""
+    """The graded function printed the running cell (``In[-1]``), a later cell printed it
+    again, and tried to read the notebook in the kernel's folder (which holds the restored
+    hidden tests). Test cells run in the grader: the kernel never had a hidden test to print,
+    and the notebook was not there to read. Neither the graded copy nor the feedback quotes one."""
     course, student = graded["course"], "leaks-hidden-tests"
     hidden = grader.hidden_test_lines(fx.ASSIGNMENT, min_length=12)
     graded_nb = course / "autograded" / student / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb"
     outputs = "\n".join(o.get("text", "") for c in nbformat.read(graded_nb, 4).cells
                         for o in c.get("outputs", []))
-    assert quoted(hidden, outputs), "the attack printed no hidden test: the check proves nothing"
-    assert "no notebook here: FileNotFoundError" in outputs
+    assert "no notebook here: FileNotFoundError" in outputs, "the attack did not run"
+    assert not quoted(hidden, outputs), "the student's kernel saw a hidden test"
     page = course / "feedback" / student / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.html"
     text = html.unescape(re.sub(r"<[^>]*>", "", page.read_text()))
     assert not quoted(hidden, text)
-    assert "output removed: it quotes a hidden test" in text
 
 
 @slow

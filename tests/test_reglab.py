@@ -153,6 +153,14 @@ def test_exceptions_come_back_as_builtins_but_never_as_a_test_failure():
     assert not isinstance(forged, AssertionError)
 
 
+def test_a_time_out_in_the_students_code_is_not_the_error_a_test_expects():
+    def stuck(*args):
+        raise verdicts.CellTimeoutError("ran past 10 s")
+
+    with pytest.raises(verdicts.CellTimeoutError):
+        grading.assert_raises(ValueError, stuck, what="a bad input")
+
+
 def test_names_a_cell_reads_and_defines():
     assert verdicts.loaded_names("y = f(x)\nprint(y)") == {"f", "x", "print", "y"}
     assert verdicts.defined_names("def f():\n    z = 1\nclass C: pass\nA, B = 1, 2") == \
