@@ -18,6 +18,8 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # small model on a slow laptop must not be cut off, an infinite loop must.
 c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True
+# The kernel is thrown away after grading; a graceful shutdown waits ~2 s for TensorFlow.
+c.Execute.shutdown_kernel = "immediate"
 
 # TensorFlow's C++ and absl log lines go to stderr, and nbgrader gives zero
 # points to a test cell with anything on stderr. The notebooks silence them at

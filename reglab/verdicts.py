@@ -14,8 +14,10 @@ student's kernel with nothing of this: there is no answer there to protect.
 """
 
 import ast
+import atexit
 import builtins
 import contextlib
+import gc
 import importlib
 import io
 import itertools
@@ -35,6 +37,10 @@ from nbgrader.preprocessors import Execute
 from reglab import grading, remote, wire
 
 SERVER = remote.source()  # what answers the calls in the student's kernel
+
+# The grader's last garbage collection walks all of TensorFlow's objects (1-2 s per run of
+# nbgrader); at exit there is nothing left to collect that matters.
+atexit.register(gc.freeze)
 
 
 class StudentCodeError(BaseException):
@@ -91,6 +97,7 @@ class Student:
         self.deadline = time.monotonic() + self.limit if self.limit else None
         self.ids = itertools.count()
         self.ignored = 0  # outputs of the kernel that were not the reply to a pending call
+        self.calls, self.waited = 0, 0.0  # requests sent, seconds spent waiting for replies
 
     def _refer(self, value: Any) -> wire.Ref:
         if isinstance(value, Handle):
@@ -133,6 +140,8 @@ class Student:
         left = None if self.deadline is None else self.deadline - time.monotonic()
         if left is not None and left <= 0:
             raise CellTimeoutError(f"the cell ran past its limit of {self.limit} s")
+        self.calls += 1
+        start = time.perf_counter()
         try:
             executor.timeout = None if left is None else max(1, int(left))
             msg_id = executor.kc.execute("", silent=True, store_history=False,
@@ -142,6 +151,7 @@ class Student:
             raise StudentCodeError(f"the student's kernel did not answer ({exc})") from None
         finally:
             executor.timeout = self.limit
+            self.waited += time.perf_counter() - start
         if reply is None:
             raise CellTimeoutError(f"the student's code ran past the cell's limit of "
                                    f"{self.limit} s (interrupted)")
@@ -265,6 +275,14 @@ class TrustedExecute(Execute):
         return super().preprocess(nb, resources, km=km)
 
     def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int) -> tuple:
+        start = time.perf_counter()
+        try:
+            return self._preprocess_cell(cell, resources, index)
+        finally:
+            self.log.debug("cell %d (%s): %.2f s", index, _meta(cell).get("grade_id", ""),
+                           time.perf_counter() - start)
+
+    def _preprocess_cell(self, cell: NotebookNode, resources: dict, index: int) -> tuple:
         meta = _meta(cell)
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
             self._check_assign_resources(resources)
@@ -296,6 +314,8 @@ class TrustedExecute(Execute):
             outputs.append(_error_output(exc))
         finally:
             grading._PROBE = previous
+        self.log.debug("%s: %d calls, %.2f s in the student's kernel", name, student.calls,
+                       student.waited)
         if student.ignored:
             self.log.info("%s: ignored %d outputs of the student's kernel", name, student.ignored)
         text = out.getvalue()
