@@ -57,6 +57,21 @@ def test_assert_raises():
         grading.assert_raises(ValueError, int, None, what="int(None)")
 
 
+def test_each_calls_in_order_and_stops_at_the_first_error():
+    def halve(x, out=None):
+        if x < 0:
+            raise ValueError("negative")
+        if out is not None:
+            out[:] = x / 2
+        return x / 2
+
+    out = np.zeros(2)
+    assert grading.each(halve, [((4,), {}), ([2.0], {"out": out})]) == [2.0, 1.0]
+    assert out.tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="negative"):
+        grading.each(halve, [((1,), {}), ((-1,), {}), ((2,), {})])
+
+
 def test_binomial_bounds_and_relative_error():
     low, high = grading.binomial_bounds(10_000, 0.3)
     assert low < 3000 < high and high - low < 500
