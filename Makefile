@@ -66,7 +66,8 @@ bench: setup  ## time chapters, autograding and the book; writes docs/benchmark.
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 # Grading (docs/instructors.md): A=assignment, ZIP=a learning platform's zip, DEST=a folder.
-# GRADE_ARGS passes options to the grader, e.g. GRADE_ARGS="--workers 4 --timeout 120".
+# GRADE_ARGS passes options to the grader, e.g. GRADE_ARGS="--workers 4 --timeout 120", or
+# GRADE_ARGS="--scheduler tcp://HOST:8786" to grade on that Dask cluster.
 GRADER := $(BIN)/python -m reglab.grader
 GRADE_ARGS ?=
 need = @test -n "$($(1))" || { echo "error: say which $(2): make $@ $(1)=$(3)"; exit 2; }

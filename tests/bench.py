@@ -4,8 +4,10 @@ Reports, as a Markdown table printed and written to docs/benchmark.md:
 each chapter's wall time top to bottom in a fresh kernel and the kernel's peak resident
 memory; each assignment's `nbgrader autograde` time for one submission (the solution)
 against the floor (a fresh kernel that only imports TensorFlow and Keras); 40 simulated
-submissions graded one at a time and by the pool; the book's cold build and no-change
-rebuild; with --suite, the fast test subset and the whole test suite from a cold cache.
+submissions graded one at a time and by the embedded Dask cluster of one worker per CPU, and
+on a Dask cluster of two workers started on loopback (tests/services.py) with a PostgreSQL
+gradebook; the book's cold build and no-change rebuild; with --suite, the fast test subset
+and the whole test suite from a cold cache.
 Chapter, floor, autograde and rebuild figures are medians of --repeat runs; the rest are
 single runs.
 """
@@ -35,7 +37,7 @@ from tests.common import chapters
 
 BUDGET_CHAPTER_S = {"08_workflow": 150}
 BUDGET_CHAPTER_DEFAULT_S = 90
-PARTS = ("chapters", "autograde", "class", "book")
+PARTS = ("chapters", "autograde", "class", "cluster", "book")
 NOTES = "## Notes"  # the hand-written part of docs/benchmark.md, kept by every run
 
 
@@ -90,19 +92,35 @@ def autograde_seconds(assignment: str, workdir: Path) -> float:
 
 
 def class_seconds(workdir: Path, workers: int | None, n: int = 40,
-                  assignment: str = "01_bias_variance") -> float:
-    """Wall time of `reglab.grader.grade` for ``n`` simulated submissions (sandbox on)."""
-    course = workdir / f"class-{workers}"
+                  assignment: str = "01_bias_variance", scheduler: str | None = None,
+                  db_url: str | None = None) -> tuple[float, float]:
+    """Wall time of `reglab.grader.grade` for ``n`` simulated submissions (sandbox on), and
+    the mean time of one task on a worker."""
+    course = workdir / f"class-{workers}-{bool(scheduler)}"
     shutil.rmtree(course, ignore_errors=True)
     grader.simulate_class(assignment, n, course)
+    if db_url:
+        with open(course / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
     grader.prepare_gradebook(course, assignment, grader.students_with_submissions(
         course, assignment))
     start = time.perf_counter()
-    outcomes = grader.grade(assignment, course, workers=workers, echo=lambda line: None)
+    outcomes = grader.grade(assignment, course, workers=workers, echo=lambda line: None,
+                            scheduler=scheduler)
     elapsed = time.perf_counter() - start
-    if len(outcomes) != n:
-        print(f"  warning: {len(outcomes)} of {n} submissions graded")
-    return elapsed
+    if len(outcomes) != n or any(o.failed for o in outcomes):
+        print(f"  warning: {sum(not o.failed for o in outcomes)} of {n} submissions graded")
+    return elapsed, statistics.mean(o.seconds for o in outcomes)
+
+
+def cluster_seconds(workdir: Path, n: int) -> tuple[float, float]:
+    """:func:`class_seconds` on a loopback Dask cluster of 2 workers, PostgreSQL gradebook."""
+    from tests import services
+
+    folder = workdir / "cluster"
+    folder.mkdir()
+    with services.postgres() as db_url, services.dask_cluster(folder) as running:
+        return class_seconds(workdir, None, n, scheduler=running.address, db_url=db_url)
 
 
 def book_seconds(clean: bool) -> float:
@@ -146,7 +164,8 @@ def main() -> int:
                         help="measure only these parts; the table keeps the other rows, each "
                              "with the date it was measured")
     parser.add_argument("--class-size", type=int, default=40,
-                        help="simulated submissions graded one at a time and by the pool")
+                        help="simulated submissions graded one at a time, by the embedded "
+                             "cluster and by a loopback Dask cluster")
     parser.add_argument("--suite", action="store_true",
                         help="also time the fast test subset and the whole suite (cold cache)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmark.md")
@@ -158,6 +177,7 @@ def main() -> int:
     parts = set(args.only)
     total = (1 + len(chapters()) * ("chapters" in parts)
              + len(assignments()) * ("autograde" in parts) + 2 * ("class" in parts)
+             + ("cluster" in parts)
              + ("book" in parts) + 2 * args.suite)
     step = 0
 
@@ -192,12 +212,18 @@ def main() -> int:
             row(f"autograde {assignment} (one submission)", f"{wall:.1f} s",
                 f"{ratio:.1f} × floor", "ok (≤ 2.5 × floor)" if ratio <= 2.5 else "OVER")
         n = args.class_size
-        pools = ((1, "one at a time"), (None, f"pool of {os.cpu_count()}"))
+        pools = ((1, "one at a time"), (None, f"embedded cluster of {os.cpu_count()} workers"))
         for workers, what in pools if "class" in parts else []:
             progress(f"grade {n} submissions, {what}")
-            wall = class_seconds(Path(tmp), workers, n)
+            wall, task = class_seconds(Path(tmp), workers, n)
             row(f"grade {n} submissions of 01_bias_variance, {what}",
-                f"{wall:.0f} s", f"{wall / n:.1f} s per submission", "")
+                f"{wall:.0f} s", f"{wall / n:.1f} s per submission, {task:.1f} s per task", "")
+        if "cluster" in parts:
+            progress(f"grade {n} submissions on a loopback Dask cluster of 2 workers")
+            wall, task = cluster_seconds(Path(tmp), n)
+            row(f"grade {n} submissions of 01_bias_variance, loopback Dask cluster of 2 "
+                "workers, PostgreSQL gradebook", f"{wall:.0f} s",
+                f"{wall / n:.1f} s per submission, {task:.1f} s per task", "")
     if "book" in parts:
         progress("book: cold build, then rebuild with nothing changed")
         cold = book_seconds(clean=True)  # once: a cold build executes every chapter again

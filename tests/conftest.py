@@ -1,11 +1,13 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures shared by the test modules (the servers they start: tests/services.py)."""
 
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
 from reglab.course import ROOT, nbgrader_env
+from tests import services
 from tests.common import CHROMIUM, CHROMIUM_ARGS
 
 
@@ -33,3 +35,13 @@ def browser():
                                               args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of an empty database on a PostgreSQL server that lives for the session."""
+    try:
+        with services.postgres() as url:
+            yield url
+    except services.ServiceError as error:
+        pytest.fail(str(error))

@@ -57,9 +57,9 @@ CASES = {
     "copied-cells": Case(10, "cell a copy of test_diagnose_cases kept as plain code; cell a "
                              "copy of test_best_polynomial_degree_curves kept as plain code"),
     "reordered": Case(10, "graded cells out of order: restored the release order"),
-    "renamed": Case(10, f"moved {ASSIGNMENT}/Copy of {ASSIGNMENT}.ipynb to "
+    "renamed": Case(10, f"graded {ASSIGNMENT}/Copy of {ASSIGNMENT}.ipynb as "
                         f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"),
-    "wrong-folder": Case(10, f"moved {ASSIGNMENT}.ipynb to {ASSIGNMENT}/{ASSIGNMENT}.ipynb"),
+    "wrong-folder": Case(10, f"graded {ASSIGNMENT}.ipynb as {ASSIGNMENT}/{ASSIGNMENT}.ipynb"),
     "invalid-json": Case(0, "not a notebook: invalid JSON", failed=True),
     "old-format": Case(10, "upgraded nbformat 4.1 to 4.5; kernel 'conda-env-ml-py' set to "
                            "python3"),

@@ -1,7 +1,6 @@
 """A real Jupyter server for the tests: on loopback, a free port, a token, its own config."""
 
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -11,13 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reglab.course import nbgrader_env
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.services import free_port
 
 
 @contextmanager

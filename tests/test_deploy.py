@@ -24,7 +24,7 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from reglab import grader, sandbox
+from reglab import engine, grader, sandbox
 from reglab.course import ROOT, nbgrader_env
 from tests.jupyter_server import jupyter_server
 
@@ -159,7 +159,7 @@ def test_grading_exits_non_zero_when_the_sandbox_cannot_start(tmp_path, monkeypa
     no bwrap on its PATH): the command gives the sandbox's reason and exits 1."""
     clone = _clone(tmp_path)
     (clone / ".venv").unlink()
-    monkeypatch.setattr(grader, "sandbox_args", lambda enabled: sandbox.autograde_args())
+    monkeypatch.setattr(engine, "sandbox_args", lambda enabled: sandbox.autograde_args())
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
     code = grader.main(["grade", A, "--course-dir", str(clone), "--workers", "1"])
     out, err = capsys.readouterr()
@@ -181,11 +181,11 @@ def test_the_gradebook_url_is_resolved_as_nbgrader_does(tmp_path, monkeypatch):
     (home / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.db_url = 'postgresql+psycopg2:///user'\n")
     monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(home))
-    assert grader._config(course) == ("regularization-in-deep-learning",
+    assert grader.course_config(course) == ("regularization-in-deep-learning",
                                       "postgresql+psycopg2:///user")
     with open(course / "nbgrader_config.py", "a") as config:
         config.write("\nc.CourseDirectory.db_url = 'sqlite:///course.db'\n")
-    assert grader._config(course)[1] == "sqlite:///course.db"
+    assert grader.course_config(course)[1] == "sqlite:///course.db"
     (home / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.root = '/x'\n")
     with pytest.raises(grader.GradingError, match="CourseDirectory.root = /x, not this course"):
-        grader._config(course)
+        grader.course_config(course)

@@ -9,6 +9,7 @@ the preflight, the preprocessors, the command line and the student distribution.
 import csv
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ from reglab import grader
 from reglab.course import ROOT
 from reglab.nbgrader_ext import ClearTestOutputs, LimitOutputBytes, quoted
 from tests import grading_fixtures as fx
+from tests.common import require_sandbox
 
 FAILED = sorted(s for s, case in fx.CASES.items() if case.failed)
 
@@ -32,30 +34,35 @@ def slow(test):
     return pytest.mark.slow(pytest.mark.xdist_group("grading")(test))
 
 
-def _sandbox_works() -> bool:
-    try:
-        from reglab import sandbox
-
-        sandbox.check()
-    except (ImportError, RuntimeError):
-        return False
-    return True
+def _submitted(course: Path) -> dict[str, bytes]:
+    """Every regular file of submitted/, and where every link there points."""
+    found = {}
+    for root, dirs, files in os.walk(course / "submitted"):  # follows no link
+        for path in (Path(root, name) for name in dirs + files):
+            if path.is_symlink():
+                found[str(path.relative_to(course))] = os.readlink(path).encode()
+            elif path.is_file():
+                found[str(path.relative_to(course))] = path.read_bytes()
+    return found
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict:
     """Every fixture collected and graded once, in one pool of two workers."""
+    require_sandbox()
     course = tmp_path_factory.mktemp("course")
     archive = fx.write_course(course)
     host = fx.host_state(course)
     lines: list[str] = []
     start = time.perf_counter()
     collected = grader.collect_zip(fx.ASSIGNMENT, archive, course, echo=lines.append)
+    submitted = _submitted(course)
     outcomes = grader.grade(fx.ASSIGNMENT, course, workers=2, cell_timeout=fx.CELL_TIMEOUT,
-                            submission_timeout=180, sandbox=_sandbox_works(),
+                            submission_timeout=180,
                             echo=lines.append)
     print("\n".join(lines), f"\ncollected and graded in {time.perf_counter() - start:.0f} s")
     return {"course": course, "collected": collected, "lines": lines, "host": host,
+            "submitted": submitted,
             "outcomes": {o.student: o for o in outcomes}}
 
 
@@ -110,12 +117,12 @@ def test_unsafe_student_ids_are_never_graded(graded):
 
 
 @slow
-def test_repairs_keep_the_original(graded):
-    originals = graded["course"] / grader.WORK / fx.ASSIGNMENT / "originals"
-    kept = {p.relative_to(originals).parts[0] for p in originals.rglob("*.ipynb")}
-    assert {"deleted-cells", "copied-cells", "reordered", "old-format", "huge-outputs",
-            "flipped-flags", "edited-metadata", "odd-metadata"} <= kept
-    assert "correct" not in kept
+def test_submitted_stays_as_the_students_handed_it_in(graded):
+    """The repairs are made to the copy that is graded, never to submitted/."""
+    assert _submitted(graded["course"]) == graded["submitted"]
+    repaired = [s for s, case in fx.CASES.items() if case.note.startswith(
+        ("restored", "graded", "cell", "upgraded", "cleared", "kernel"))]
+    assert len(repaired) >= 8, repaired
 
 
 @slow
@@ -137,7 +144,7 @@ def test_manual_grades_survive_a_regrade(graded):
         gb.db.commit()
     lines: list[str] = []
     outcomes = grader.grade(fx.ASSIGNMENT, course, workers=2, cell_timeout=fx.CELL_TIMEOUT,
-                            submission_timeout=180, sandbox=_sandbox_works(),
+                            submission_timeout=180,
                             students=["partial", "kernel-crash"], echo=lines.append)
     by_student = {o.student: o for o in outcomes}
     with grader.open_gradebook(course) as gb:
@@ -256,10 +263,11 @@ def test_preflight_repairs_and_leaves_the_graded_cells_in_release_order(tmp_path
     for student in grader.students_with_submissions(tmp_path, fx.ASSIGNMENT):
         if fx.CASES[student].failed and fx.CASES[student].note.startswith(("not", "link")):
             with pytest.raises(grader.BadSubmission, match=re.escape(fx.CASES[student].note)):
-                grader.preflight(tmp_path, fx.ASSIGNMENT, student, "now")
+                grader.preflight(tmp_path, fx.ASSIGNMENT, student)
             continue
-        path, notes = grader.preflight(tmp_path, fx.ASSIGNMENT, student, "now")
-        nb = nbformat.read(path, as_version=4)
+        files, notes = grader.preflight(tmp_path, fx.ASSIGNMENT, student)
+        text = files[f"{fx.ASSIGNMENT}.ipynb"].decode()
+        nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
         ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
         assert ids == order, f"{student}: {ids}"
@@ -268,8 +276,8 @@ def test_preflight_repairs_and_leaves_the_graded_cells_in_release_order(tmp_path
         if fx.CASES[student].note.startswith(("moved", "restored", "cell", "graded", "upgraded",
                                               "cleared", "kernel")):
             assert fx.CASES[student].note in "; ".join(notes), student
-        _, again = grader.preflight(tmp_path, fx.ASSIGNMENT, student, "later")
-        assert again == [], f"{student}: a second preflight still repairs {again}"
+        _, again = grader.repair_notebook(text, release)
+        assert again == [], f"{student}: the repaired notebook still needs {again}"
 
 
 def test_feedback_shows_no_test_output_and_no_quote_of_a_hidden_test():
@@ -382,3 +390,22 @@ def test_simulate_class_lays_out_submissions(tmp_path):
     students = grader.students_with_submissions(tmp_path / "class", fx.ASSIGNMENT)
     assert students == [f"student{i:03d}" for i in range(4)]
     assert Path(tmp_path / "class" / "nbgrader_config.py").exists()
+
+
+def test_feedback_checks_the_hidden_tests_of_the_course_it_grades(tmp_path):
+    """A course folder other than this repository, with an assignment this one lacks."""
+    name = "01_renamed"
+    for folder in ("solutions", "exercises"):
+        (tmp_path / folder / name).mkdir(parents=True)
+        shutil.copy(ROOT / folder / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb",
+                    tmp_path / folder / name / f"{name}.ipynb")
+    hidden = grader.hidden_test_lines(name, min_length=12, course=tmp_path)
+    assert hidden and hidden == grader.hidden_test_lines(fx.ASSIGNMENT, min_length=12)
+
+
+def test_a_submission_too_large_to_grade_is_refused_with_its_size(tmp_path):
+    fx.write_course(tmp_path)
+    with open(tmp_path / "submitted" / "correct" / fx.ASSIGNMENT / "weights.bin", "wb") as out:
+        out.truncate(grader.MAX_SUBMISSION_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(grader.BadSubmission, match=r"256 MiB of files, over the limit"):
+        grader.preflight(tmp_path, fx.ASSIGNMENT, "correct")

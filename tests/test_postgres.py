@@ -1,20 +1,10 @@
 """Grading against a PostgreSQL gradebook, as a multi-user deployment does.
 
-A session fixture starts a throw-away PostgreSQL server (initdb in a temporary folder,
-``postgres`` on a free loopback port, run as the ``postgres`` user when the tests run as
-root) and removes it afterwards, even when a test fails. The sandboxed kernels cannot
-reach it: they have no network.
+The session fixture ``postgres_url`` (tests/conftest.py) starts a throw-away PostgreSQL
+server on loopback. The sandboxed kernels cannot reach it: they have no network.
 """
 
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,73 +13,11 @@ from nbgrader.api import Gradebook
 from reglab import grader, sandbox
 from reglab.course import ROOT
 from tests import harness
+from tests.common import require_sandbox
 from tests.grading_run import PROBE, assert_denied, grade, outputs, verdicts
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("postgres")]
 CHEAP = "01_bias_variance"
-
-
-def _bindir() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"),
-                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit()
-                   else 0)
-    if not found:
-        pytest.fail("the PostgreSQL server is not installed: run `make system` "
-                    "(Debian: apt-get install postgresql)")
-    return found[-1].parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """URL of an empty database on a PostgreSQL server that lives for the session."""
-    import psycopg2
-
-    bindir = _bindir()
-    base = Path(tempfile.mkdtemp(prefix="reglab-postgres-"))
-    as_postgres = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(base, "postgres", "postgres")
-        as_postgres = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
-    port, log = _free_port(), base / "server.log"
-    server = None
-    try:
-        subprocess.run(as_postgres + [str(bindir / "initdb"), "-D", str(base / "data"), "-A",
-                                      "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
-                       check=True, capture_output=True)
-        with open(log, "w") as out:
-            server = subprocess.Popen(
-                as_postgres + [str(bindir / "postgres"), "-D", str(base / "data"), "-h",
-                               "127.0.0.1", "-p", str(port), "-k", str(base), "-F"],
-                stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres",
-                                        dbname="postgres")
-                break
-            except psycopg2.OperationalError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("PostgreSQL did not start:\n" + log.read_text()[-3000:])
-                time.sleep(0.2)
-        conn.autocommit = True
-        conn.cursor().execute("CREATE DATABASE gradebook")
-        conn.close()
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/gradebook"
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGINT)  # "fast" shutdown
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 CONNECT = '''
@@ -99,10 +27,7 @@ _probe("gradebook server", lambda: socket.create_connection(("127.0.0.1", {port}
 
 
 def test_grading_with_a_postgres_gradebook(postgres_url, tmp_path):
-    try:
-        sandbox.check()
-    except RuntimeError as error:
-        pytest.fail(str(error))
+    require_sandbox()
     port = int(postgres_url.rsplit(":", 1)[1].split("/")[0])
     release = harness.read("exercises", CHEAP)
     subs = {"solution": harness.solution_submission(CHEAP), "release": release,

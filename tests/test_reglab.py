@@ -8,7 +8,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from reglab import data, explore, grading, remote, verdicts, wire
+from reglab import cluster, data, explore, gradetask, grading, remote, verdicts, wire
 from reglab.course import normalize
 
 
@@ -506,3 +506,20 @@ def test_plain_log_ticks_label_one_two_five():
     plt.close(fig)
     with pytest.raises(ValueError, match="axis must be"):
         plots.plain_log_ticks(ax, "z")
+
+
+def test_a_task_writes_only_inside_its_folder(tmp_path):
+    files = {"A/A.ipynb": b"{}", "timestamp.txt": b"2026-12-03 10:00:00"}
+    gradetask.write_files(tmp_path / "in", files)
+    assert gradetask.read_files(tmp_path / "in") == files
+    for escape in ("../out.txt", "/etc/passwd", "A/../../out.txt", "."):
+        with pytest.raises(ValueError, match="outside"):
+            gradetask.write_files(tmp_path / "in", {escape: b"x"})
+    assert not (tmp_path / "out.txt").exists()
+
+
+def test_a_task_that_kills_its_workers_is_reported_as_such():
+    from distributed.scheduler import KilledWorker
+
+    assert "stopped every grading worker" in cluster._why(KilledWorker("grade-a-s", "w1", 3))
+    assert cluster._why(OSError("disk full")) == "grading error (OSError: disk full)"

@@ -26,6 +26,7 @@ from traitlets.config import Config
 from reglab import sandbox
 from reglab.course import ROOT, notebooks
 from tests import harness
+from tests.common import require_sandbox
 from tests.grading_run import PROBE, assert_denied, grade, outputs, verdicts
 from tests.submissions import CHEATS
 
@@ -43,10 +44,7 @@ def test_no_notebook_depends_on_nbgrader_execution():
 
 @pytest.fixture(scope="module")
 def ready() -> None:
-    try:
-        sandbox.check()
-    except RuntimeError as error:
-        pytest.fail(str(error))
+    require_sandbox()
 
 
 class Listener:

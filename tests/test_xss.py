@@ -23,6 +23,7 @@ import pytest
 from reglab import grader
 from reglab.course import ROOT
 from reglab.sanitize import HTML_TAGS, clean_html, escape_markdown, hide_paths, short_path
+from tests.common import require_sandbox
 from tests.jupyter_server import jupyter_server
 
 ASSIGNMENT = "01_bias_variance"
@@ -89,12 +90,7 @@ def attack() -> nbformat.NotebookNode:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> Path:
     """A course directory with the attack graded (sandboxed) and its feedback generated."""
-    try:
-        from reglab import sandbox
-
-        sandbox.check()
-    except RuntimeError as error:
-        pytest.fail(str(error))
+    require_sandbox()
     course = tmp_path_factory.mktemp("xss") / "course"
     for folder in ("solutions", "exercises"):
         shutil.copytree(ROOT / folder / ASSIGNMENT, course / folder / ASSIGNMENT)

@@ -1,0 +1,83 @@
+"""The student distribution: the repository without solutions, tests or secrets."""
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from reglab.answers import notebook_text, secret_lines
+from reglab.course import ROOT
+from reglab.gradebook import GRADES, WORK, GradingError, known_assignments, say
+
+# What a student gets: the book, the exercises, the helper package and how to set up.
+DISTRIBUTED = ("chapters", "exercises", "reglab", "docs", "_static", "binder", "course_config.yml",
+               "_toc.yml", "intro.md", "requirements.txt", "requirements-student.txt",
+               "pyproject.toml", "Makefile", "tasks.py", "nbgrader_config.py", ".gitignore")
+# Files the student repository holds elsewhere than here: its README and website workflow.
+PLACED = {"deploy/student-repository/README.md": "README.md",
+          "deploy/student-repository/publish.yml": ".github/workflows/publish.yml"}
+NEVER_DISTRIBUTED = ("solutions", "tests", "authoring", "_build", "submitted", "autograded",
+                     "feedback", GRADES, WORK)
+
+
+def distribute(dest: Path, force: bool = False, echo: Callable[[str], None] = say) -> Path:
+    """Write the repository as students get it into ``dest``, verified free of secrets.
+
+    Copies DISTRIBUTED (no solutions/, tests/, authoring/, _build/, grading state), then
+    checks that no notebook has a solution or hidden-test marker and no file holds a line
+    of a solution region or hidden test; on a leak nothing is left in ``dest``.
+    """
+    dest = Path(dest).resolve()
+    if dest == ROOT or ROOT in dest.parents:
+        raise GradingError(f"{dest} is inside the repository; pick a folder outside it")
+    if dest.exists() and any(dest.iterdir()) and not force:
+        raise GradingError(f"{dest} is not empty; pass --force to replace it")
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info",
+                                  ".DS_Store")
+    tmp = Path(tempfile.mkdtemp(prefix=".reglab-dist-", dir=dest.parent))
+    try:
+        for name in DISTRIBUTED:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, tmp / name, ignore=skip)
+            elif source.exists():
+                shutil.copy2(source, tmp / name)
+        for name, target in PLACED.items():
+            (tmp / target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, tmp / target)
+        problems = _leaks(tmp)
+        if problems:
+            raise GradingError("the distribution would leak; nothing written:\n  "
+                               + "\n  ".join(problems[:10]))
+        if dest.exists():
+            shutil.rmtree(dest)
+        tmp.rename(dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    files = [p for p in dest.rglob("*") if p.is_file()]
+    echo(f"==> Wrote {len(files)} files for students into {dest}; no solution, hidden test "
+         "or instructor folder in it")
+    return dest
+
+
+def _leaks(tree: Path) -> list[str]:
+    """Solution or hidden-test content, or instructor folders, found under ``tree``."""
+    problems = [f"{p.relative_to(tree)}/ is an instructor folder" for p in tree.rglob("*")
+                if p.is_dir() and p.name in NEVER_DISTRIBUTED]
+    public = "\n".join(notebook_text(p) for p in (ROOT / "exercises").glob("*/*.ipynb"))
+    secrets = {line for a in known_assignments(ROOT) for line in secret_lines(a)
+               if line not in public}  # a line another release shows is no secret
+    for path in (p for p in tree.rglob("*") if p.is_file()):
+        try:
+            text = path.read_text(encoding="utf-8")
+            if path.suffix == ".ipynb":
+                text += "\n" + notebook_text(path)
+        except (UnicodeDecodeError, ValueError):
+            continue
+        if path.suffix == ".ipynb" and re.search(r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)", text):
+            problems.append(f"{path.relative_to(tree)} has a solution or hidden-test marker")
+        problems += [f"{path.relative_to(tree)} holds {line!r}" for line in secrets
+                     if line in text]
+    return problems
