@@ -1,15 +1,12 @@
 """What students must never see: the lines of an assignment's solutions and hidden tests."""
 
-import re
 from pathlib import Path
 
 import nbformat
 
+from reglab import markers
 from reglab.course import ROOT
 from reglab.nbgrader_ext import squeezed
-
-REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
-MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 
 def notebook_text(path: Path) -> str:
@@ -27,7 +24,7 @@ def secret_lines(assignment: str, min_length: int = 30,
     release = notebook_text(course / "exercises" / assignment / f"{assignment}.ipynb")
     lines = set()
     for cell in nb.cells:
-        for kind, body in REGION.findall(cell.source + "\n"):
+        for kind, body in markers.REGION.findall(cell.source + "\n"):
             for line in body.splitlines():
                 line = line.strip()
                 if kind in regions and len(line) >= min_length and line not in release:
@@ -55,5 +52,5 @@ def solved_release(assignment: str) -> nbformat.NotebookNode:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution"):
             lines = answers[meta["grade_id"]].splitlines()
-            cell.source = "\n".join(line for line in lines if not MARKER.match(line))
+            cell.source = "\n".join(line for line in lines if not markers.SOLUTION_LINE.match(line))
     return nb

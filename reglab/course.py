@@ -26,14 +26,13 @@ from pathlib import Path
 
 import nbformat
 
-from reglab import bootstrap
+from reglab import bootstrap, markers
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIRS = ("chapters", "solutions", "exercises")
 # Notebooks that `format` gives the install lines (exercises get them from the release).
 HEADER_DIRS = ("chapters", "solutions")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-BEGIN_SOLUTION = "### BEGIN SOLUTION"
 # Cell metadata that `format` keeps: nbgrader's, tags, myst-nb's (image alt text, figures),
 # and the read-only and undeletable marks of released cells (JupyterLab honours them).
 CELL_METADATA = ("nbgrader", "tags", "mystnb", "editable", "deletable")
@@ -46,7 +45,7 @@ def _complete_nbgrader(cell: dict) -> None:
     grade = "points" in meta
     solution = meta.get(
         "solution",
-        BEGIN_SOLUTION in cell["source"] or (cell["cell_type"] == "markdown" and grade),
+        markers.BEGIN_SOLUTION in cell["source"] or (cell["cell_type"] == "markdown" and grade),
     )
     full = {
         "grade": grade,

@@ -1,11 +1,11 @@
 """The student distribution: the repository without solutions, tests or secrets."""
 
-import re
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from reglab import markers
 from reglab.answers import notebook_text, secret_lines
 from reglab.course import ROOT
 from reglab.gradebook import GRADES, WORK, GradingError, known_assignments, say
@@ -76,7 +76,7 @@ def _leaks(tree: Path) -> list[str]:
                 text += "\n" + notebook_text(path)
         except (UnicodeDecodeError, ValueError):
             continue
-        if path.suffix == ".ipynb" and re.search(r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)", text):
+        if path.suffix == ".ipynb" and markers.ANY.search(text):
             problems.append(f"{path.relative_to(tree)} has a solution or hidden-test marker")
         problems += [f"{path.relative_to(tree)} holds {line!r}" for line in secrets
                      if line in text]

@@ -10,6 +10,8 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor, SaveAutoGrades
 from traitlets import Integer
 
+from reglab import markers
+
 # The student ids the grader accepts: no path, glob, option, space or line break in them.
 STUDENT_ID = r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}"
 # TensorFlow's C++ and absl log lines on stderr, which nbgrader would score as a failure.
@@ -18,7 +20,6 @@ TF_LOG_PATTERN = (r"^(WARNING: All log messages before absl::InitializeLog\(\)"
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 MIN_QUOTE = 16  # letters, digits and _ of a hidden line that make a quote of it
 
 
@@ -58,9 +59,9 @@ class ClearTestOutputs(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         hidden = {line.strip() for cell in nb.cells
-                  for body in HIDDEN_REGION.findall(cell.source + "\n")
+                  for body in markers.HIDDEN_REGION.findall(cell.source + "\n")
                   for line in body.splitlines()}
-        visible = squeezed("\n".join(HIDDEN_REGION.sub("", c.source) for c in nb.cells))
+        visible = squeezed("\n".join(markers.HIDDEN_REGION.sub("", c.source) for c in nb.cells))
         hidden = {line for line in hidden if squeezed(line) not in visible}
         for cell in (c for c in nb.cells if c.cell_type == "code"):
             meta = cell.metadata.get("nbgrader", {})

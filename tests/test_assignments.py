@@ -4,7 +4,7 @@ answer in another style keeps full marks, each cheat gains nothing."""
 
 import pytest
 
-from reglab import sandbox
+from reglab import markers, sandbox
 from reglab.course import assignments
 from tests import harness
 from tests.common import secret_lines
@@ -129,7 +129,7 @@ def test_feedback_shows_scores_but_no_hidden_test(assignment, tmp_path_factory):
     result = graded(assignment, tmp_path_factory)["solution"]
     page = harness.feedback_html(result, assignment, "solution")
     assert "Score" in page or "score" in page
-    assert "BEGIN HIDDEN TESTS" not in page
+    assert markers.BEGIN_HIDDEN not in page
     hidden = [line for line in secret_lines(assignment) if line in page]
     solution_lines = set()
     for cell in harness.solution_submission(assignment).cells:

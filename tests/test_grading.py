@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reglab import grader
+from reglab import grader, markers
 from reglab.course import ROOT
 from reglab.nbgrader_ext import ClearTestOutputs, LimitOutputBytes, quoted
 from tests import grading_fixtures as fx
@@ -380,7 +380,7 @@ def test_distribution_has_no_solution_test_or_secret(tmp_path):
             text = grader.notebook_text(path)
         assert not [line for line in secrets if line in text], path
         if path.suffix == ".ipynb":
-            assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text, path
+            assert not markers.ANY.search(text), path
     with pytest.raises(grader.GradingError, match="not empty"):
         grader.distribute(dest, echo=lambda line: None)
 

@@ -10,7 +10,7 @@ import sys
 import nbformat
 import pytest
 
-from reglab import bootstrap
+from reglab import bootstrap, markers
 from reglab.course import ROOT, format_notebooks, notebooks
 from tests import harness
 from tests.common import ASSIGNMENTS, chapters, secret_lines
@@ -103,8 +103,7 @@ def test_chapter_seeds_follow_the_seed_shift(path):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_holds_no_solution_or_hidden_test(assignment):
     text = (ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text()
-    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
-        assert marker not in text
+    assert not markers.ANY.search(text), markers.ANY.search(text)
     leaked = [line for line in secret_lines(assignment) if line in text]
     assert not leaked, f"solution or hidden-test lines in the release: {leaked[:3]}"
 
@@ -173,7 +172,7 @@ def test_visible_tests_end_with_their_passed_line(assignment):
                  and c.metadata.get("nbgrader", {}).get("grade")]
         assert tests, f"{folder}: no test cell"
         for cell in tests:
-            visible = cell.source.split("### BEGIN HIDDEN TESTS")[0].rstrip()
+            visible = cell.source.split(markers.BEGIN_HIDDEN)[0].rstrip()
             where = f"{folder}: {cell.metadata.nbgrader['grade_id']}"
             assert visible.endswith("\n_g.passed()"), f"{where}: end the visible part with " \
                 "`_g.passed()`"
