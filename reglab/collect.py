@@ -146,8 +146,8 @@ def _mode_problem(info: zipfile.ZipInfo) -> str | None:
     return f"mode {stat.S_IMODE(mode):o} ({', '.join(bad)})" if bad else None
 
 
-def _problem(info: zipfile.ZipInfo, path: str, bad_names: set[str]) -> str | None:
-    """Why an entry is not a candidate notebook (None when it is one)."""
+def _name_problem(info: zipfile.ZipInfo, path: str, bad_names: set[str]) -> str | None:
+    """Why an entry's name or mode rules it out (None when they do not)."""
     parts = PurePosixPath(path).parts
     if not parts:
         return "an entry without a name"
@@ -157,9 +157,12 @@ def _problem(info: zipfile.ZipInfo, path: str, bad_names: set[str]) -> str | Non
         return "an absolute path"
     if ".." in parts:
         return "a path out of the zip's folder (../)"
-    mode = _mode_problem(info)
-    if mode:
-        return mode
+    return _mode_problem(info)
+
+
+def _kind_problem(info: zipfile.ZipInfo, path: str) -> str | None:
+    """Why an entry is no notebook to collect, or one too large (None when it is one)."""
+    parts = PurePosixPath(path).parts
     if info.flag_bits & 0x1:
         return "encrypted"
     if "__MACOSX" in parts or parts[-1].startswith("._"):
@@ -175,6 +178,11 @@ def _problem(info: zipfile.ZipInfo, path: str, bad_names: set[str]) -> str | Non
     if info.file_size >= RATIO_FROM and ratio > MAX_RATIO:
         return f"compressed {ratio:.0f} times, more than {MAX_RATIO} (a zip bomb?)"
     return None
+
+
+def _problem(info: zipfile.ZipInfo, path: str, bad_names: set[str]) -> str | None:
+    """Why an entry is not a candidate notebook (None when it is one)."""
+    return _name_problem(info, path, bad_names) or _kind_problem(info, path)
 
 
 def _timestamp(text: str | None) -> str | None:
@@ -218,31 +226,35 @@ def plan(zf: zipfile.ZipFile, bad_names: set[str], pattern: str | None, extracte
     result = Plan(layout, skipped=skipped)
     for info, path in candidates:
         found = regex.match(path if layout in LAYOUTS else f"{extracted}/{path}")
-        groups = found.groupdict() if found else {}
-        why = None
-        if not groups.get("student_id"):
-            why = ("the name does not match the pattern (FileNameCollectorPlugin.named_regexp "
-                   "in nbgrader_config.py)")
-        elif not safe_id(groups["student_id"]):
-            why = f"not a safe student id: {shown(groups['student_id'])}"
+        take = _take(info, path, found.groupdict() if found else {}, safe_id)
+        if isinstance(take, str):
+            skipped.append((info.filename, take))
         else:
-            try:
-                stamp = _timestamp(groups.get("timestamp"))
-            except (ValueError, OverflowError):
-                why = f"its timestamp ({shown(groups['timestamp'])}) is not a date"
-        if why:
-            skipped.append((info.filename, why))
-            continue
-        file = PurePosixPath(groups.get("file_id") or path).name
-        file += "" if file.endswith(".ipynb") else ".ipynb"
-        result.takes.append(Take(info, groups["student_id"], file, bool(groups.get("late")),
-                                 stamp, groups.get("name") or ""))
+            result.takes.append(take)
     result.takes = _one_per_file(result.takes, skipped)
     total = sum(t.info.file_size for t in result.takes)
     if total > MAX_TOTAL:
         raise RefusedZip(f"its notebooks hold {total / MB:.0f} MB uncompressed, more than "
                          f"{MAX_TOTAL // MB} MB")
     return result
+
+
+def _take(info: zipfile.ZipInfo, path: str, groups: dict, safe_id: Callable[[str], bool]
+          ) -> Take | str:
+    """The entry to collect that the name's ``groups`` describe, or why it is skipped."""
+    if not groups.get("student_id"):
+        return ("the name does not match the pattern (FileNameCollectorPlugin.named_regexp "
+                "in nbgrader_config.py)")
+    if not safe_id(groups["student_id"]):
+        return f"not a safe student id: {shown(groups['student_id'])}"
+    try:
+        stamp = _timestamp(groups.get("timestamp"))
+    except (ValueError, OverflowError):
+        return f"its timestamp ({shown(groups['timestamp'])}) is not a date"
+    file = PurePosixPath(groups.get("file_id") or path).name
+    file += "" if file.endswith(".ipynb") else ".ipynb"
+    return Take(info, groups["student_id"], file, bool(groups.get("late")), stamp,
+                groups.get("name") or "")
 
 
 def _one_per_file(takes: list[Take], skipped: list[tuple[str, str]]) -> list[Take]:

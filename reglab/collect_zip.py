@@ -59,6 +59,26 @@ def collect_zip(assignment: str, archive: Path, course_dir: Path = ROOT,
     return collected
 
 
+def _extract_all(zipped: zipfile.ZipFile, takes: list[collect.Take], new: Path,
+                 plan: collect.Plan) -> list[collect.Take]:
+    """Extract ``takes`` into the folder ``new``; those that cannot be read join
+    ``plan.skipped``. Returns the ones written, with timestamp.txt from their times."""
+    written = []
+    for take in takes:
+        try:
+            collect.extract(zipped, take, new / take.file)
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError,
+                RuntimeError, ValueError) as error:
+            (new / take.file).unlink(missing_ok=True)
+            plan.skipped.append((take.info.filename, f"cannot be read ({error})"))
+        else:
+            written.append(take)
+    stamps = [t.timestamp for t in written if t.timestamp]
+    if stamps:
+        (new / "timestamp.txt").write_text(max(stamps))
+    return written
+
+
 def _write_submissions(course: Path, assignment: str, zipped: zipfile.ZipFile,
                        plan: collect.Plan) -> dict[str, list[collect.Take]]:
     """Write the planned entries of each student into a new folder that then replaces
@@ -79,23 +99,13 @@ def _write_submissions(course: Path, assignment: str, zipped: zipfile.ZipFile,
         new = folder.with_name(f".{assignment}.collecting")
         shutil.rmtree(new, ignore_errors=True)
         new.mkdir(parents=True)
-        for take in takes:
-            try:
-                collect.extract(zipped, take, new / take.file)
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError,
-                    RuntimeError, ValueError) as error:
-                (new / take.file).unlink(missing_ok=True)
-                plan.skipped.append((take.info.filename, f"cannot be read ({error})"))
-            else:
-                written.setdefault(student, []).append(take)
-        stamps = [t.timestamp for t in written.get(student, []) if t.timestamp]
-        if stamps:
-            (new / "timestamp.txt").write_text(max(stamps))
-        if student not in written:
+        done = _extract_all(zipped, takes, new, plan)
+        if not done:
             shutil.rmtree(new)
             if not any(new.parent.iterdir()):
                 new.parent.rmdir()  # a student folder made for nothing
             continue
+        written[student] = done
         if folder.exists():
             shutil.rmtree(folder)
         new.rename(folder)

@@ -87,6 +87,9 @@ class Limits:
                 f"--fsize={size}:{size}", "--core=0:0", "--"]
 
 
+DEFAULT_LIMITS = Limits()  # what a kernel gets unless configured otherwise
+
+
 def _as_root() -> bool:
     return os.geteuid() == 0
 
@@ -332,13 +335,15 @@ def working_folder(cwd: str | os.PathLike, submitted: str = "submitted",
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels run in the sandbox (see the module's docstring)."""
 
-    memory_limit = Integer(BASE_MEMORY_MIB + MEMORY_PER_CPU_MIB * _cpus(), config=True,
+    memory_limit = Integer(DEFAULT_LIMITS.memory_mib, config=True,
                            help="Address space of the kernel, in MiB.")
-    cpu_limit = Integer(600, config=True, help="CPU seconds (all threads) of the kernel.")
-    process_limit = Integer(BASE_PROCESSES + PROCESSES_PER_CPU * _cpus(), config=True,
+    cpu_limit = Integer(DEFAULT_LIMITS.cpu_seconds, config=True,
+                        help="CPU seconds (all threads) of the kernel.")
+    process_limit = Integer(DEFAULT_LIMITS.processes, config=True,
                             help="Processes and threads of the kernel and its children.")
-    file_size_limit = Integer(1024, config=True, help="Largest file it may write, in MiB.")
-    folder_size_limit = Integer(512, config=True,
+    file_size_limit = Integer(DEFAULT_LIMITS.file_size_mib, config=True,
+                              help="Largest file it may write, in MiB.")
+    folder_size_limit = Integer(DEFAULT_LIMITS.folder_mib, config=True,
                                 help="What it may write in its working folder, in MiB.")
     sandbox_uid = Integer(NOBODY, config=True, help="User the kernel runs as, as root.")
     sandbox_gid = Integer(NOBODY, config=True, help="Its group when grading as root.")
