@@ -50,22 +50,34 @@ def _is_tensor(value: Any) -> bool:
         and hasattr(value, "numpy") and hasattr(value, "shape")
 
 
+_NOT_SCALAR = object()
+
+
+def _scalar(value: Any) -> Any:
+    """None, a bool, a string or a number as JSON-ready data; _NOT_SCALAR for anything else."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return _float(float(value))
+    return _NOT_SCALAR
+
+
+def _plain_dict(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str | int) and not isinstance(k, bool)
+                                           for k in value)
+
+
 def encode(value: Any, refer: Callable[[Any], Ref], depth: int = 0) -> Any:
     """``value`` as JSON-ready data; objects that are not data go through ``refer``."""
     if depth > MAX_DEPTH:
         raise WireError("the value is nested too deeply")
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return value if isinstance(value, bool) or type(value) is int else int(value)
-    if isinstance(value, float):
-        return _float(float(value))
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return _float(float(value))
+    scalar = _scalar(value)
+    if scalar is not _NOT_SCALAR:
+        return scalar
     if isinstance(value, np.ndarray):
         return _array(value)
     if isinstance(value, np.random.Generator):
@@ -73,8 +85,7 @@ def encode(value: Any, refer: Callable[[Any], Ref], depth: int = 0) -> Any:
     if isinstance(value, list | tuple):
         items = [encode(v, refer, depth + 1) for v in value]
         return items if isinstance(value, list) else {"__tuple__": items}
-    if isinstance(value, dict) and all(isinstance(k, str | int) and not isinstance(k, bool)
-                                       for k in value):
+    if _plain_dict(value):
         return {"__dict__": [[k, encode(v, refer, depth + 1)] for k, v in value.items()]}
     if isinstance(value, Ref):
         return {"__ref__": value.ref, "kind": value.kind, "type": value.type_name}
@@ -91,6 +102,44 @@ def _generator(state: Any) -> np.random.Generator:
     return np.random.Generator(bit)
 
 
+def _nd(data: dict, resolve: Callable[[Ref], Any], depth: int) -> np.ndarray:
+    if data.get("dtype") not in DTYPES or not isinstance(data.get("shape"), list):
+        raise WireError("an array with an unknown dtype or shape")
+    raw = base64.b64decode(data["__nd__"], validate=True)
+    return np.frombuffer(raw, dtype=data["dtype"]).reshape(data["shape"]).copy()
+
+
+def _special_float(data: dict, resolve: Callable[[Ref], Any], depth: int) -> float:
+    return float(data["__float__"]) if data["__float__"] in {"nan", "inf", "-inf"} else 0.0
+
+
+def _tuple(data: dict, resolve: Callable[[Ref], Any], depth: int) -> tuple:
+    return tuple(decode(v, resolve, depth + 1) for v in data["__tuple__"])
+
+
+def _dict(data: dict, resolve: Callable[[Ref], Any], depth: int) -> dict:
+    pairs = data["__dict__"]
+    if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str | int)
+               for p in pairs):
+        raise WireError("a malformed dict")
+    return {k: decode(v, resolve, depth + 1) for k, v in pairs}
+
+
+def _rng(data: dict, resolve: Callable[[Ref], Any], depth: int) -> np.random.Generator:
+    return _generator(data["__rng__"])
+
+
+def _ref(data: dict, resolve: Callable[[Ref], Any], depth: int) -> Any:
+    if not isinstance(data["__ref__"], int):
+        raise WireError("an unknown kind of value on the wire")
+    return resolve(Ref(data["__ref__"], str(data.get("kind")), str(data.get("type"))))
+
+
+# each tagged kind of value, tried in this order
+_TAGGED = {"__nd__": _nd, "__float__": _special_float, "__tuple__": _tuple, "__dict__": _dict,
+           "__rng__": _rng, "__ref__": _ref}
+
+
 def decode(data: Any, resolve: Callable[[Ref], Any], depth: int = 0) -> Any:
     """The value that :func:`encode` wrote; references go through ``resolve``."""
     if depth > MAX_DEPTH:
@@ -101,26 +150,10 @@ def decode(data: Any, resolve: Callable[[Ref], Any], depth: int = 0) -> Any:
         return [decode(v, resolve, depth + 1) for v in data]
     if not isinstance(data, dict) or len(data) == 0:
         raise WireError(f"unexpected {type(data).__name__} on the wire")
-    if "__nd__" in data:
-        if data.get("dtype") not in DTYPES or not isinstance(data.get("shape"), list):
-            raise WireError("an array with an unknown dtype or shape")
-        raw = base64.b64decode(data["__nd__"], validate=True)
-        return np.frombuffer(raw, dtype=data["dtype"]).reshape(data["shape"]).copy()
-    if "__float__" in data:
-        return float(data["__float__"]) if data["__float__"] in {"nan", "inf", "-inf"} else 0.0
-    if "__tuple__" in data:
-        return tuple(decode(v, resolve, depth + 1) for v in data["__tuple__"])
-    if "__dict__" in data:
-        pairs = data["__dict__"]
-        if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str | int)
-                   for p in pairs):
-            raise WireError("a malformed dict")
-        return {k: decode(v, resolve, depth + 1) for k, v in pairs}
-    if "__rng__" in data:
-        return _generator(data["__rng__"])
-    if "__ref__" in data and isinstance(data["__ref__"], int):
-        return resolve(Ref(data["__ref__"], str(data.get("kind")), str(data.get("type"))))
-    raise WireError("an unknown kind of value on the wire")
+    tag = next((t for t in _TAGGED if t in data), None)
+    if tag is None:
+        raise WireError("an unknown kind of value on the wire")
+    return _TAGGED[tag](data, resolve, depth)
 
 
 def dumps(message: dict) -> str:
