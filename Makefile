@@ -6,8 +6,6 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 # nbgrader runs `alembic`, which lives in the environment's bin folder.
 export PATH := $(BIN):$(PATH)
-export TF_CPP_MIN_LOG_LEVEL := 3
-export TF_ENABLE_ONEDNN_OPTS := 0
 PYTEST_ARGS ?=
 
 .PHONY: help setup system book test test-fast lint format release check-release bench clean \
@@ -63,7 +61,7 @@ check-release: setup  ## fail if exercises/ is not what solutions/ generates (A=
 	$(BIN)/python -m reglab.course release --check $(A)
 
 bench: setup  ## time chapters, autograding and the book; writes docs/benchmark.md
-	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+	$(BIN)/python -m reglab.bench $(BENCH_ARGS)
 
 # Grading (docs/instructors.md): A=assignment, ZIP=a learning platform's zip, DEST=a folder.
 # GRADE_ARGS passes options to the grader, e.g. GRADE_ARGS="--workers 4 --timeout 120", or

@@ -23,8 +23,8 @@ c.Execute.shutdown_kernel = "immediate"
 
 # TensorFlow's C++ and absl log lines go to stderr, and nbgrader gives zero
 # points to a test cell with anything on stderr. The notebooks silence them at
-# the root (reglab sets TF_CPP_MIN_LOG_LEVEL=3 and TF_ENABLE_ONEDNN_OPTS=0 before
-# TensorFlow loads); this drops any such line that still slips through.
+# the root (reglab sets the variables of reglab/tf_env.py before TensorFlow
+# loads); this drops any such line that still slips through.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = TF_LOG_PATTERN
 

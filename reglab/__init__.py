@@ -1,14 +1,15 @@
 """Helpers shared by the notebooks of *Regularization in Deep Learning*.
 
 Importing ``reglab`` first, before TensorFlow or Keras, keeps TensorFlow quiet:
-it sets ``TF_CPP_MIN_LOG_LEVEL=3`` and ``TF_ENABLE_ONEDNN_OPTS=0``, which must be
-in the environment before TensorFlow loads, and runs TensorFlow on one thread.
+it sets the variables of :mod:`reglab.tf_env`, which must be in the environment before
+TensorFlow loads, and runs TensorFlow on one thread.
 """
 
 import os
 
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+from reglab.tf_env import TF_ENV
+
+os.environ.update(TF_ENV)
 # One thread per TensorFlow process: the course's models are too small to gain from more,
 # and notebooks that run side by side (the book build, the grader's pool) would otherwise
 # fight over the cores. Set the variables before `import reglab` to choose otherwise.

@@ -1,4 +1,4 @@
-"""Fixtures shared by the test modules (the servers they start: tests/services.py)."""
+"""Fixtures shared by the test modules (the servers they start: reglab/services.py)."""
 
 import subprocess
 import sys
@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from reglab import services
 from reglab.course import ROOT, nbgrader_env
-from tests import services
 from tests.common import CHROMIUM, CHROMIUM_ARGS
 
 

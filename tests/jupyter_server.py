@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reglab.course import nbgrader_env
-from tests.services import free_port
+from reglab.services import free_port
 
 
 @contextmanager

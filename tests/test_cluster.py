@@ -16,9 +16,8 @@ import psutil
 import pytest
 from nbgrader.api import Gradebook
 
-from reglab import cluster, grader, gradetask
+from reglab import cluster, grader, gradetask, services
 from tests import grading_fixtures as fx
-from tests import services
 from tests.common import require_sandbox
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("postgres")]

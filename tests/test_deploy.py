@@ -24,7 +24,7 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from reglab import engine, grader, sandbox
+from reglab import bwrap, engine, grader, sandbox
 from reglab.course import ROOT, nbgrader_env
 from tests.jupyter_server import jupyter_server
 
@@ -144,8 +144,8 @@ def test_sandbox_check_names_the_real_reason(monkeypatch):
     "user namespaces" (the wrong advice it gave a second clone)."""
     if sandbox._missing_tools():
         pytest.skip("no bubblewrap here")
-    without = [p for p in sandbox.python_paths() if p.name != "reglab"]
-    monkeypatch.setattr(sandbox, "python_paths", lambda python=None: without)
+    without = [p for p in bwrap.python_paths() if p.name != "reglab"]
+    monkeypatch.setattr(bwrap, "python_paths", lambda python=None: without)
     with pytest.raises(sandbox.SandboxUnavailable) as raised:
         sandbox.check.__wrapped__()
     assert "cannot import reglab in it" in str(raised.value)

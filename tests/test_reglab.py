@@ -8,7 +8,17 @@ import nbformat
 import numpy as np
 import pytest
 
-from reglab import cluster, data, explore, gradetask, grading, remote, verdicts, wire
+from reglab import (
+    cluster,
+    data,
+    explore,
+    gradetask,
+    grading,
+    remote,
+    student_kernel,
+    verdicts,
+    wire,
+)
 from reglab.course import normalize
 
 
@@ -149,30 +159,30 @@ def test_the_sent_server_answers_calls_and_writes_back_changes():
 def test_changes_made_in_the_kernel_land_in_the_tests_own_arguments():
     inner = np.zeros(2)
     sent = {"w": inner, "gone": 1, "items": [inner, 5]}
-    verdicts._copy_into(sent, {"w": np.ones(2), "items": [np.full(2, 3.0), 6, 7], "new": 8})
+    student_kernel._copy_into(sent, {"w": np.ones(2), "items": [np.full(2, 3.0), 6, 7], "new": 8})
     assert set(sent) == {"w", "items", "new"} and sent["items"][1:] == [6, 7]
     assert sent["items"][0] is inner and inner.tolist() == [3.0, 3.0]
     rng = np.random.default_rng(0)
     moved = np.random.default_rng(0)
     moved.random()
-    verdicts._copy_into(rng, moved)
+    student_kernel._copy_into(rng, moved)
     assert rng.random() == moved.random()
 
 
 def test_exceptions_come_back_as_builtins_but_never_as_a_test_failure():
-    exc = verdicts._exception({"type": "BadRate", "builtins": ["ValueError", "Exception"],
+    exc = student_kernel._exception({"type": "BadRate", "builtins": ["ValueError", "Exception"],
                                "message": "rate"})
     assert type(exc) is ValueError and "BadRate" in str(exc)
-    forged = verdicts._exception({"type": "AssertionError", "builtins": ["AssertionError"],
+    forged = student_kernel._exception({"type": "AssertionError", "builtins": ["AssertionError"],
                                   "message": "x"})
     assert not isinstance(forged, AssertionError)
 
 
 def test_a_time_out_in_the_students_code_is_not_the_error_a_test_expects():
     def stuck(*args):
-        raise verdicts.CellTimeoutError("ran past 10 s")
+        raise student_kernel.CellTimeoutError("ran past 10 s")
 
-    with pytest.raises(verdicts.CellTimeoutError):
+    with pytest.raises(student_kernel.CellTimeoutError):
         grading.assert_raises(ValueError, stuck, what="a bad input")
 
 

@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from traitlets.config import Config
 
-from reglab import sandbox
+from reglab import bwrap, sandbox
 from reglab.course import ROOT, notebooks
 from tests import harness
 from tests.common import require_sandbox
@@ -83,7 +83,7 @@ def listener():
 
 def sandboxed_python(code: str, workdir: Path, **kwargs) -> str:
     workdir.mkdir(exist_ok=True)
-    done = sandbox.run([sys.executable, "-c", PROBE + code], workdir, **kwargs)
+    done = bwrap.run([sys.executable, "-c", PROBE + code], workdir, **kwargs)
     assert done.returncode == 0, f"exit {done.returncode}:\n{done.stderr[-2000:]}"
     return done.stdout
 
@@ -163,7 +163,7 @@ def test_sandbox_writes_only_its_folder(ready, tmp_path):
     work.mkdir()
     (work / "data.txt").write_text("data")
     (work / "graded.ipynb").write_text("the hidden tests")
-    limits = sandbox.Limits(file_size_mib=8, folder_mib=8)
+    limits = bwrap.Limits(file_size_mib=8, folder_mib=8)
     found = verdicts(sandboxed_python(code, work, limits=limits))
     assert_denied(found, ["venv", "reglab", "course", "fill tmp", "fill folder", "change data",
                           "notebook"])
@@ -176,10 +176,10 @@ def test_sandbox_writes_only_its_folder(ready, tmp_path):
 
 
 LIMITS = {
-    "memory": (sandbox.Limits(memory_mib=1024),
+    "memory": (bwrap.Limits(memory_mib=1024),
                "_probe('small', lambda: len(bytearray(100 << 20)))\n"
                "_probe('big', lambda: len(bytearray(1100 << 20)))\n"),
-    "processes": (sandbox.Limits(processes=16),
+    "processes": (bwrap.Limits(processes=16),
                   "import os, time\n"
                   "children = []\n"
                   "def _fork():\n"
@@ -193,7 +193,7 @@ LIMITS = {
                   "print('children', len(children))\n"
                   "for pid in children:\n"
                   "    os.kill(pid, 9)\n"),
-    "file size": (sandbox.Limits(file_size_mib=1),
+    "file size": (bwrap.Limits(file_size_mib=1),
                   "_probe('small', lambda: open('a.bin', 'wb').write(bytes(1000)))\n"
                   "_probe('big', lambda: open('b.bin', 'wb').write(bytes(2 << 20)))\n"),
 }
@@ -219,8 +219,8 @@ def test_limits_stop_runaway_code(ready, tmp_path, limit):
 def test_cpu_limit_ends_a_busy_loop(ready, tmp_path):
     (tmp_path / "work").mkdir()
     start = time.monotonic()
-    done = sandbox.run([sys.executable, "-c", "while True: pass"], tmp_path / "work",
-                       limits=sandbox.Limits(cpu_seconds=1))
+    done = bwrap.run([sys.executable, "-c", "while True: pass"], tmp_path / "work",
+                       limits=bwrap.Limits(cpu_seconds=1))
     assert done.returncode in (-9, -24, 128 + 9, 128 + 24), done  # SIGKILL or SIGXCPU
     assert time.monotonic() - start < 20
 

@@ -8,11 +8,18 @@ deploy/jupyterhub/global_nbgrader_config.py (everyone) and
 deploy/jupyterhub/grader_nbgrader_config.py (the grading account).
 """
 
+import runpy
+from pathlib import Path
+
 COURSE = "regularization-in-deep-learning"  # = CourseDirectory.course_id = the service's name
 GRADER = f"grader-{COURSE}"  # the system account that owns the course directory
-REPO = "/opt/regularization"  # a clone of this repository, readable by everyone
+# A clone of this repository, readable by everyone (e.g. /opt/regularization): the one this
+# file is in. Set it by hand if you merge this file into a configuration kept elsewhere.
+REPO = str(Path(__file__).resolve().parents[2])
 VENV = f"{REPO}/.venv"  # the course's environment (`make setup` there), for everyone
 GRADERS = ["instructor1", "ta1", "ta2"]  # the hub user names of instructors and TAs
+# TensorFlow's settings, as `import reglab` sets them (read from the file, not imported).
+TF_ENV = runpy.run_path(f"{REPO}/reglab/tf_env.py")["TF_ENV"]
 
 c = get_config()  # noqa: F821 (injected by traitlets)
 
@@ -48,8 +55,7 @@ c.JupyterHub.services = [
         "environment": {
             "JUPYTERHUB_DEFAULT_URL": "/lab",
             "PATH": f"{VENV}/bin:/usr/local/bin:/usr/bin:/bin",  # nbgrader runs `alembic`
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            "TF_ENABLE_ONEDNN_OPTS": "0",
+            **TF_ENV,
         },
     }
 ]
@@ -60,8 +66,7 @@ c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
 c.Spawner.cmd = [f"{VENV}/bin/jupyterhub-singleuser"]
 c.Spawner.default_url = "/lab"
 c.Spawner.environment = {
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-    "TF_ENABLE_ONEDNN_OPTS": "0",
+    **TF_ENV,
     # Grading tools only for graders: students' servers also read deploy/jupyterhub/students,
     # which turns off the formgrader, Create Assignment and the course list that the shared
     # environment enables for everyone (graders grade in the course server above).

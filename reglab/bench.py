@@ -6,7 +6,7 @@ memory; each assignment's `nbgrader autograde` time for one submission (the solu
 against the floor (a fresh kernel that only imports TensorFlow and Keras, measured between
 that assignment's runs); 40 simulated
 submissions graded one at a time and by the embedded Dask cluster of one worker per CPU, and
-on a Dask cluster of two workers started on loopback (tests/services.py) with a PostgreSQL
+on a Dask cluster of two workers started on loopback (reglab/services.py) with a PostgreSQL
 gradebook; the book's cold build and no-change rebuild; with --suite, the fast test subset
 and the whole test suite from a cold cache.
 Chapter, floor, autograde and rebuild figures are medians of --repeat runs; the rest are
@@ -30,11 +30,9 @@ import nbformat
 import psutil
 from nbclient import NotebookClient
 
-from reglab import grader, sandbox
+from reglab import grader, services
 from reglab.book import local_kernel
-from reglab.course import KERNELSPEC, ROOT, assignments, nbgrader_env
-from tests import harness
-from tests.common import chapters
+from reglab.course import KERNELSPEC, ROOT, assignments, chapters, nbgrader_env
 
 BUDGET_CHAPTER_S = {"08_workflow": 150}
 BUDGET_CHAPTER_DEFAULT_S = 90
@@ -82,14 +80,16 @@ def floor_notebook() -> nbformat.NotebookNode:
 
 
 def autograde_seconds(assignment: str, workdir: Path) -> float:
-    """Wall time of `nbgrader autograde` for one submission (the solution), sandboxed as
-    `make grade` runs it; set-up excluded."""
-    result = harness.autograde(assignment, {"solution": harness.solution_submission(assignment)},
-                               workdir, args=sandbox.autograde_args())["solution"]
-    score, maximum = result.auto()
-    if score != maximum:
-        print(f"  warning: the solution of {assignment} scored {score}/{maximum}")
-    return result.seconds
+    """Wall time of one submission (the solution) graded as `make grade` grades it: one
+    sandboxed `nbgrader autograde` task; the cluster's and the gradebook's set-up excluded."""
+    course = workdir / f"one-{assignment}"
+    shutil.rmtree(course, ignore_errors=True)
+    grader.simulate_class(assignment, 1, course)
+    [outcome] = grader.grade(assignment, course, workers=1, echo=lambda line: None)
+    if outcome.failed or outcome.auto_score != outcome.auto_max:
+        print(f"  warning: the solution of {assignment} scored {outcome.auto_score}/"
+              f"{outcome.auto_max} {outcome.failed}")
+    return outcome.seconds
 
 
 def autograde_and_floor(assignment: str, workdir: Path, repeat: int) -> tuple[float, float]:
@@ -127,8 +127,6 @@ def class_seconds(workdir: Path, workers: int | None, n: int = 40,
 
 def cluster_seconds(workdir: Path, n: int) -> tuple[float, float]:
     """:func:`class_seconds` on a loopback Dask cluster of 2 workers, PostgreSQL gradebook."""
-    from tests import services
-
     folder = workdir / "cluster"
     folder.mkdir()
     with services.postgres() as db_url, services.dask_cluster(folder) as running:
