@@ -8,7 +8,7 @@ import pytest
 
 from reglab import services
 from reglab.course import ROOT, nbgrader_env
-from tests.common import CHROMIUM, CHROMIUM_ARGS
+from tests.support.common import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")

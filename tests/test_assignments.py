@@ -6,9 +6,9 @@ import pytest
 
 from reglab import markers, sandbox
 from reglab.course import assignments
-from tests import harness
-from tests.common import secret_lines
-from tests.submissions import CHEATS
+from tests.support import harness
+from tests.support.common import secret_lines
+from tests.support.submissions import CHEATS
 
 pytestmark = pytest.mark.slow
 ASSIGNMENTS = assignments()

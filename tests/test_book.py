@@ -10,7 +10,7 @@ import pytest
 
 from reglab import bootstrap
 from reglab.course import ROOT
-from tests.common import ASSIGNMENTS, HTML, chapters, secret_lines
+from tests.support.common import ASSIGNMENTS, HTML, chapters, secret_lines
 
 # `book` (tests/conftest.py) builds the site once for this module and tests/test_browser.py.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]

@@ -14,7 +14,7 @@ import yaml
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from reglab.course import ROOT
-from tests.common import CHROMIUM, CHROMIUM_ARGS, HTML, chapters
+from tests.support.common import CHROMIUM, CHROMIUM_ARGS, HTML, chapters
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
 

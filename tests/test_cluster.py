@@ -3,7 +3,7 @@
 Each worker runs in an empty folder of its own, in a mount namespace where the course
 directory is an empty tmpfs: it grades only from what each task carries. The grades go to a
 PostgreSQL gradebook (the ``postgres_url`` fixture of tests/conftest.py). A class of honest,
-wrong, broken and hostile submissions (tests/grading_fixtures.py) must get the scores the
+wrong, broken and hostile submissions (tests/support/fixtures.py) must get the scores the
 local path gives them (``CASES``, which tests/test_grading.py checks on the embedded
 cluster), even though one worker is killed after the first grade comes back.
 """
@@ -17,8 +17,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from reglab import cluster, grader, gradetask, services
-from tests import grading_fixtures as fx
-from tests.common import require_sandbox
+from tests.support import fixtures as fx
+from tests.support.common import require_sandbox
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("postgres")]
 CLASS = ["correct", "noisy-correct", "partial", "edited-tests", "syntax-error", "os-exit",

@@ -26,7 +26,7 @@ from traitlets.config import Config
 
 from reglab import bwrap, engine, grader, sandbox
 from reglab.course import ROOT, nbgrader_env
-from tests.jupyter_server import jupyter_server
+from tests.support.jupyter_server import jupyter_server
 
 DEPLOY = ROOT / "deploy" / "jupyterhub"
 A = "01_bias_variance"

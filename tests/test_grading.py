@@ -1,7 +1,7 @@
 """The instructor's grading commands (reglab.grader) on awkward submissions.
 
 The slow tests share one pooled run that collects a zip and grades every fixture of
-tests/grading_fixtures.py with the real nbgrader (in the sandbox when it works here), the
+tests/support/fixtures.py with the real nbgrader (in the sandbox when it works here), the
 attacks on the grading machine among them, beside honest students; the fast ones check
 the preflight, the preprocessors, the command line and the student distribution.
 """
@@ -23,8 +23,8 @@ import pytest
 from reglab import grader, markers
 from reglab.course import ROOT
 from reglab.nbgrader_ext import ClearTestOutputs, LimitOutputBytes, quoted
-from tests import grading_fixtures as fx
-from tests.common import require_sandbox
+from tests.support import fixtures as fx
+from tests.support.common import require_sandbox
 
 FAILED = sorted(s for s, case in fx.CASES.items() if case.failed)
 

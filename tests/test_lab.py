@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from reglab import explore
-from tests.jupyter_server import jupyter_server
+from tests.support.jupyter_server import jupyter_server
 
 pytestmark = [pytest.mark.slow]
 

@@ -12,9 +12,9 @@ from nbgrader.api import Gradebook
 
 from reglab import grader, sandbox
 from reglab.course import ROOT
-from tests import harness
-from tests.common import require_sandbox
-from tests.grading_run import PROBE, assert_denied, grade, outputs, verdicts
+from tests.support import harness
+from tests.support.common import require_sandbox
+from tests.support.grading_run import PROBE, assert_denied, grade, outputs, verdicts
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("postgres")]
 CHEAP = "01_bias_variance"

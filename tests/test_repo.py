@@ -12,8 +12,8 @@ import pytest
 
 from reglab import bootstrap, markers
 from reglab.course import ROOT, format_notebooks, notebooks
-from tests import harness
-from tests.common import ASSIGNMENTS, chapters, secret_lines
+from tests.support import harness
+from tests.support.common import ASSIGNMENTS, chapters, secret_lines
 
 
 def test_notebooks_are_stored_clean():
@@ -126,7 +126,8 @@ def test_released_read_only_cells_cannot_be_edited_or_deleted(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_assignment_has_wrong_and_alternative_answers(assignment):
-    """Each graded function has at least three plausible wrong answers in tests/submissions."""
+    """Each graded function has at least three plausible wrong answers (tests/support/
+    submissions)."""
     cases = harness.load_cases(assignment)
     for function in harness.graded_functions(assignment):
         assert len(cases.MUTANTS.get(function, {})) >= 3, f"{function}: fewer than 3 mutants"

@@ -25,10 +25,10 @@ from traitlets.config import Config
 
 from reglab import bwrap, sandbox
 from reglab.course import ROOT, notebooks
-from tests import harness
-from tests.common import require_sandbox
-from tests.grading_run import PROBE, assert_denied, grade, outputs, verdicts
-from tests.submissions import CHEATS
+from tests.support import harness
+from tests.support.common import require_sandbox
+from tests.support.grading_run import PROBE, assert_denied, grade, outputs, verdicts
+from tests.support.submissions import CHEATS
 
 CHEAP = "01_bias_variance"  # numpy only: a few seconds per submission
 KERAS = "07_label_smoothing_and_stochastic_depth"  # the quickest one that trains Keras models

@@ -7,7 +7,7 @@ data splits, noise): what a chapter asserts must hold on any draw, not only on i
 import pytest
 
 from reglab.book import cell_seconds, execute
-from tests.common import chapters
+from tests.support.common import chapters
 
 pytestmark = pytest.mark.slow
 

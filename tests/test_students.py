@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from reglab.course import ROOT
-from tests import harness
+from tests.support import harness
 
 pytestmark = [pytest.mark.slow]
 

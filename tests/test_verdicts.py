@@ -15,8 +15,8 @@ import nbformat
 import pytest
 
 from reglab import sandbox
-from tests import harness
-from tests.common import secret_lines
+from tests.support import harness
+from tests.support.common import secret_lines
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("verdicts")]
 ASSIGNMENT = "01_bias_variance"

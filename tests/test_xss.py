@@ -23,8 +23,8 @@ import pytest
 from reglab import grader
 from reglab.course import ROOT
 from reglab.sanitize import HTML_TAGS, clean_html, escape_markdown, hide_paths, short_path
-from tests.common import require_sandbox
-from tests.jupyter_server import jupyter_server
+from tests.support.common import require_sandbox
+from tests.support.jupyter_server import jupyter_server
 
 ASSIGNMENT = "01_bias_variance"
 STUDENT = "mallory"

@@ -27,7 +27,7 @@ SUBMISSIONS = Path(__file__).parent / "submissions"
 
 
 def load_cases(assignment: str):
-    """The module tests/submissions/<assignment>.py (MUTANTS and ALTERNATIVES)."""
+    """The module tests/support/submissions/<assignment>.py (MUTANTS and ALTERNATIVES)."""
     path = SUBMISSIONS / f"{assignment}.py"
     spec = importlib.util.spec_from_file_location(f"cases_{assignment}", path)
     module = importlib.util.module_from_spec(spec)

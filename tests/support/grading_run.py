@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from tests.harness import Result, autograde, notebook_name
+from tests.support.harness import Result, autograde, notebook_name
 
 # Each probe prints ALLOWED or DENIED, with the exception's name when it is denied.
 PROBE = '''
