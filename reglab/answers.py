@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 
 from reglab import markers
-from reglab.course import ROOT
+from reglab.coursedir import Course
 from reglab.nbgrader_ext import squeezed
 
 
@@ -14,14 +14,12 @@ def notebook_text(path: Path) -> str:
     return "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
 
 
-def secret_lines(assignment: str, min_length: int = 30,
-                 regions: tuple[str, ...] = ("SOLUTION", "HIDDEN TESTS"),
-                 course: Path = ROOT) -> set[str]:
-    """Distinctive lines of an assignment's solutions and hidden tests that the release lacks
-    (in ``course``: its solutions/ and exercises/)."""
-    source = course / "solutions" / assignment / f"{assignment}.ipynb"
-    nb = nbformat.read(source, as_version=4)
-    release = notebook_text(course / "exercises" / assignment / f"{assignment}.ipynb")
+def secret_lines(course: Course, assignment: str, min_length: int = 30,
+                 regions: tuple[str, ...] = ("SOLUTION", "HIDDEN TESTS")) -> set[str]:
+    """Distinctive lines of an assignment's solutions and hidden tests that its release lacks
+    (in ``course``: its source and release folders)."""
+    nb = nbformat.read(course.notebook("source", assignment), as_version=4)
+    release = notebook_text(course.notebook("release", assignment))
     lines = set()
     for cell in nb.cells:
         for kind, body in markers.REGION.findall(cell.source + "\n"):
@@ -32,22 +30,21 @@ def secret_lines(assignment: str, min_length: int = 30,
     return lines
 
 
-def hidden_test_lines(assignment: str, min_length: int = 30, course: Path = ROOT) -> set[str]:
+def hidden_test_lines(course: Course, assignment: str, min_length: int = 30) -> set[str]:
     """The lines of the hidden tests of ``assignment`` that feedback must not quote: those
     its release does not show, even with spaces and punctuation ignored (:func:`quoted`)."""
-    release = squeezed(notebook_text(course / "exercises" / assignment / f"{assignment}.ipynb"))
-    return {line for line in secret_lines(assignment, min_length, ("HIDDEN TESTS",), course)
+    release = squeezed(notebook_text(course.notebook("release", assignment)))
+    return {line for line in secret_lines(course, assignment, min_length, ("HIDDEN TESTS",))
             if squeezed(line) not in release}
 
 
-def solved_release(assignment: str) -> nbformat.NotebookNode:
-    """The release with each solution cell filled from solutions/, as a student who solved it."""
-    def cells(folder: str) -> list:
-        return nbformat.read(ROOT / folder / assignment / f"{assignment}.ipynb", 4).cells
-
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in cells("solutions")
+def solved_release(course: Course, assignment: str) -> nbformat.NotebookNode:
+    """The release with each solution cell filled from the source, as a student who solved
+    it would fill it."""
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source
+               for c in nbformat.read(course.notebook("source", assignment), 4).cells
                if "nbgrader" in c.metadata}
-    nb = nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+    nb = nbformat.read(course.notebook("release", assignment), as_version=4)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution"):

@@ -84,7 +84,7 @@ def autograde_seconds(assignment: str, workdir: Path) -> float:
     sandboxed `nbgrader autograde` task; the cluster's and the gradebook's set-up excluded."""
     course = workdir / f"one-{assignment}"
     shutil.rmtree(course, ignore_errors=True)
-    grader.simulate_class(assignment, 1, course)
+    grader.simulate_class(grader.Course(ROOT), assignment, 1, course)
     [outcome] = grader.grade(assignment, course, workers=1, echo=lambda line: None)
     if outcome.failed or outcome.auto_score != outcome.auto_max:
         print(f"  warning: the solution of {assignment} scored {outcome.auto_score}/"
@@ -110,7 +110,7 @@ def class_seconds(workdir: Path, workers: int | None, n: int = 40,
     the mean time of one task on a worker."""
     course = workdir / f"class-{workers}-{bool(scheduler)}"
     shutil.rmtree(course, ignore_errors=True)
-    grader.simulate_class(assignment, n, course)
+    grader.simulate_class(grader.Course(ROOT), assignment, n, course)
     if db_url:
         with open(course / "nbgrader_config.py", "a") as config:
             config.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
@@ -166,7 +166,89 @@ def _table_rows(text: str) -> dict[str, tuple[str, ...]]:
     return rows
 
 
-def main() -> int:
+class Run:
+    """The rows measured so far, and the progress lines that say which step runs."""
+
+    def __init__(self, total: int, repeat: int) -> None:
+        self.rows: list[tuple[str, ...]] = []
+        self.total, self.step, self.repeat = total, 0, repeat
+        self.today = str(date.today())
+
+    def progress(self, what: str) -> None:
+        self.step += 1
+        self.flush()  # the figures of the step before, as soon as they are known
+        print(f"[{self.step}/{self.total}] {what}", flush=True)
+
+    def flush(self) -> None:
+        if self.rows:
+            print("      " + " | ".join(c for c in self.rows[-1] if c), flush=True)
+
+    def row(self, *cells: str) -> None:
+        self.rows.append((*cells, self.today))
+
+
+def measure_chapters(run: Run) -> None:
+    """Each chapter top to bottom in a fresh kernel: median wall time, peak memory."""
+    for chapter in chapters():
+        run.progress(f"chapter {chapter.stem}")
+        runs = [run_notebook(nbformat.read(chapter, as_version=4), chapter.parent)
+                for _ in range(run.repeat)]
+        wall = statistics.median(r[0] for r in runs)
+        rss = max(r[1] for r in runs)
+        budget = BUDGET_CHAPTER_S.get(chapter.stem, BUDGET_CHAPTER_DEFAULT_S)
+        ok = wall <= budget and rss <= 1500
+        run.row(f"chapter {chapter.stem}", f"{wall:.1f} s", f"{rss:.0f} MB",
+                f"{'ok' if ok else 'OVER'} (≤ {budget} s, ≤ 1500 MB)")
+
+
+def measure_autograde(run: Run, tmp: Path) -> None:
+    """One submission of each assignment, against the floor measured beside it."""
+    for assignment in assignments():
+        run.progress(f"autograde {assignment}")
+        wall, beside = autograde_and_floor(assignment, tmp, run.repeat)
+        ratio = wall / beside
+        run.row(f"autograde {assignment} (one submission)", f"{wall:.1f} s",
+                f"{ratio:.1f} × floor ({beside:.1f} s beside it)",
+                "ok (≤ 2.5 × floor)" if ratio <= 2.5 else "OVER")
+
+
+def measure_class(run: Run, tmp: Path, n: int, parts: set[str]) -> None:
+    """A simulated class, one at a time, on the embedded cluster and on a loopback one."""
+    pools = ((1, "one at a time"), (None, f"embedded cluster of {os.cpu_count()} workers"))
+    for workers, what in pools if "class" in parts else []:
+        run.progress(f"grade {n} submissions, {what}")
+        wall, task = class_seconds(tmp, workers, n)
+        run.row(f"grade {n} submissions of 01_bias_variance, {what}",
+                f"{wall:.0f} s", f"{wall / n:.1f} s per submission, {task:.1f} s per task", "")
+    if "cluster" in parts:
+        run.progress(f"grade {n} submissions on a loopback Dask cluster of 2 workers")
+        wall, task = cluster_seconds(tmp, n)
+        run.row(f"grade {n} submissions of 01_bias_variance, loopback Dask cluster of 2 "
+                "workers, PostgreSQL gradebook", f"{wall:.0f} s",
+                f"{wall / n:.1f} s per submission, {task:.1f} s per task", "")
+
+
+def measure_book(run: Run) -> None:
+    run.progress("book: cold build, then rebuild with nothing changed")
+    cold = book_seconds(clean=True)  # once: a cold build executes every chapter again
+    warm = median(lambda: book_seconds(clean=False), run.repeat)
+    run.row("book: cold build (one run)", f"{cold:.0f} s", "",
+            "ok (≤ 480 s)" if cold <= 480 else "OVER")
+    run.row("book: rebuild, nothing changed", f"{warm:.0f} s", "",
+            "ok (≤ 30 s)" if warm <= 30 else "OVER")
+
+
+def measure_suite(run: Run) -> None:
+    for what, budget, pytest_args in (
+            ("fast subset (`make test-fast`)", 120, ["-m", "not slow"]),
+            ("whole suite (`make test`)", 2400, ["-n", "2", "--dist", "loadgroup"])):
+        run.progress(f"test suite: {what}")
+        wall, summary = suite_seconds(pytest_args)
+        run.row(f"tests: {what}", f"{wall:.0f} s", summary,
+                f"ok (≤ {budget} s)" if wall <= budget else "OVER")
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
@@ -179,84 +261,34 @@ def main() -> int:
     parser.add_argument("--suite", action="store_true",
                         help="also time the fast test subset and the whole suite (cold cache)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmark.md")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = _arguments()
     # nbgrader's gradebook runs `alembic`, which lives beside this Python.
     os.environ["PATH"] = nbgrader_env()["PATH"]
-    today = str(date.today())
-    rows = []
     parts = set(args.only)
-    total = (1 + len(chapters()) * ("chapters" in parts)
-             + len(assignments()) * ("autograde" in parts) + 2 * ("class" in parts)
-             + ("cluster" in parts)
-             + ("book" in parts) + 2 * args.suite)
-    step = 0
-
-    def progress(what: str) -> None:
-        nonlocal step
-        step += 1
-        if rows:  # the figures of the step before, as soon as they are known
-            print("      " + " | ".join(c for c in rows[-1] if c), flush=True)
-        print(f"[{step}/{total}] {what}", flush=True)
-
-    def row(*cells: str) -> None:
-        rows.append((*cells, today))
-
-    progress("floor: fresh kernel importing TensorFlow and Keras")
+    run = Run(1 + len(chapters()) * ("chapters" in parts)
+              + len(assignments()) * ("autograde" in parts) + 2 * ("class" in parts)
+              + ("cluster" in parts) + ("book" in parts) + 2 * args.suite, args.repeat)
+    run.progress("floor: fresh kernel importing TensorFlow and Keras")
     floor = median(lambda: run_notebook(floor_notebook(), ROOT)[0], args.repeat)
-    row("floor: kernel start + import TensorFlow/Keras", f"{floor:.1f} s", "", "")
-    for chapter in chapters() if "chapters" in parts else []:
-        progress(f"chapter {chapter.stem}")
-        runs = [run_notebook(nbformat.read(chapter, as_version=4), chapter.parent)
-                for _ in range(args.repeat)]
-        wall = statistics.median(r[0] for r in runs)
-        rss = max(r[1] for r in runs)
-        budget = BUDGET_CHAPTER_S.get(chapter.stem, BUDGET_CHAPTER_DEFAULT_S)
-        ok = wall <= budget and rss <= 1500
-        row(f"chapter {chapter.stem}", f"{wall:.1f} s", f"{rss:.0f} MB",
-            f"{'ok' if ok else 'OVER'} (≤ {budget} s, ≤ 1500 MB)")
+    run.row("floor: kernel start + import TensorFlow/Keras", f"{floor:.1f} s", "", "")
+    if "chapters" in parts:
+        measure_chapters(run)
     with tempfile.TemporaryDirectory(prefix="reglab-bench-") as tmp:
-        for assignment in assignments() if "autograde" in parts else []:
-            progress(f"autograde {assignment}")
-            wall, beside = autograde_and_floor(assignment, Path(tmp), args.repeat)
-            ratio = wall / beside
-            row(f"autograde {assignment} (one submission)", f"{wall:.1f} s",
-                f"{ratio:.1f} × floor ({beside:.1f} s beside it)",
-                "ok (≤ 2.5 × floor)" if ratio <= 2.5 else "OVER")
-        n = args.class_size
-        pools = ((1, "one at a time"), (None, f"embedded cluster of {os.cpu_count()} workers"))
-        for workers, what in pools if "class" in parts else []:
-            progress(f"grade {n} submissions, {what}")
-            wall, task = class_seconds(Path(tmp), workers, n)
-            row(f"grade {n} submissions of 01_bias_variance, {what}",
-                f"{wall:.0f} s", f"{wall / n:.1f} s per submission, {task:.1f} s per task", "")
-        if "cluster" in parts:
-            progress(f"grade {n} submissions on a loopback Dask cluster of 2 workers")
-            wall, task = cluster_seconds(Path(tmp), n)
-            row(f"grade {n} submissions of 01_bias_variance, loopback Dask cluster of 2 "
-                "workers, PostgreSQL gradebook", f"{wall:.0f} s",
-                f"{wall / n:.1f} s per submission, {task:.1f} s per task", "")
+        if "autograde" in parts:
+            measure_autograde(run, Path(tmp))
+        measure_class(run, Path(tmp), args.class_size, parts)
     if "book" in parts:
-        progress("book: cold build, then rebuild with nothing changed")
-        cold = book_seconds(clean=True)  # once: a cold build executes every chapter again
-        warm = median(lambda: book_seconds(clean=False), args.repeat)
-        row("book: cold build (one run)", f"{cold:.0f} s", "",
-            "ok (≤ 480 s)" if cold <= 480 else "OVER")
-        row("book: rebuild, nothing changed", f"{warm:.0f} s", "",
-            "ok (≤ 30 s)" if warm <= 30 else "OVER")
-
+        measure_book(run)
     if args.suite:
-        for what, budget, pytest_args in (
-                ("fast subset (`make test-fast`)", 120, ["-m", "not slow"]),
-                ("whole suite (`make test`)", 2400, ["-n", "2", "--dist", "loadgroup"])):
-            progress(f"test suite: {what}")
-            wall, summary = suite_seconds(pytest_args)
-            row(f"tests: {what}", f"{wall:.0f} s", summary,
-                f"ok (≤ {budget} s)" if wall <= budget else "OVER")
-    if rows:
-        print("      " + " | ".join(c for c in rows[-1] if c), flush=True)
-    write_table(args, rows)
-    over = [r[0] for r in rows if "OVER" in r[3]]
-    print(f"{len(rows)} figures measured, {len(over)} over budget"
+        measure_suite(run)
+    run.flush()
+    write_table(args, run.rows)
+    over = [r[0] for r in run.rows if "OVER" in r[3]]
+    print(f"{len(run.rows)} figures measured, {len(over)} over budget"
           + (f": {over}" if over else "."))
     return 0
 

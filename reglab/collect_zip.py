@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reglab import collect
-from reglab.course import ROOT
+from reglab.coursedir import Course
 from reglab.gradebook import WORK, GradingError, check_assignment, nbgrader_config, safe_id, say
 from reglab.preflight import locate_notebook
 
 
-def collect_zip(assignment: str, archive: Path, course_dir: Path = ROOT,
+def collect_zip(assignment: str, archive: Path, course_dir: Course | Path,
                 echo: Callable[[str], None] = say) -> dict[str, list[str]]:
     """Collect a learning platform's zip (Moodle, Canvas, or named as the course's
     FileNameCollectorPlugin.named_regexp says) into submitted/.
@@ -25,7 +25,7 @@ def collect_zip(assignment: str, archive: Path, course_dir: Path = ROOT,
     (Canvas's LATE) is kept in grading/<assignment>/collected.json. Returns each collected
     student's notes.
     """
-    course = Path(course_dir).resolve()
+    course = Course.of(course_dir).root
     check_assignment(course, assignment)
     archive = Path(archive).resolve()
     if not archive.is_file():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from reglab import markers
 from reglab.answers import notebook_text, secret_lines
-from reglab.course import ROOT
-from reglab.gradebook import GRADES, WORK, GradingError, known_assignments, say
+from reglab.coursedir import Course
+from reglab.gradebook import GRADES, WORK, GradingError, say
 
 # What a student gets: the book, the exercises, the helper package and how to set up.
 DISTRIBUTED = ("chapters", "exercises", "reglab", "docs", "_static", "binder", "course_config.yml",
@@ -21,15 +21,18 @@ NEVER_DISTRIBUTED = ("solutions", "tests", "authoring", "_build", "submitted", "
                      "feedback", GRADES, WORK)
 
 
-def distribute(dest: Path, force: bool = False, echo: Callable[[str], None] = say) -> Path:
-    """Write the repository as students get it into ``dest``, verified free of secrets.
+def distribute(course: Course, dest: Path, force: bool = False,
+               echo: Callable[[str], None] = say) -> Path:
+    """Write the repository of ``course`` as students get it into ``dest``, verified free of
+    secrets.
 
     Copies DISTRIBUTED (no solutions/, tests/, authoring/, _build/, grading state), then
     checks that no notebook has a solution or hidden-test marker and no file holds a line
     of a solution region or hidden test; on a leak nothing is left in ``dest``.
     """
     dest = Path(dest).resolve()
-    if dest == ROOT or ROOT in dest.parents:
+    root = course.root
+    if dest == root or root in dest.parents:
         raise GradingError(f"{dest} is inside the repository; pick a folder outside it")
     if dest.exists() and any(dest.iterdir()) and not force:
         raise GradingError(f"{dest} is not empty; pass --force to replace it")
@@ -38,15 +41,15 @@ def distribute(dest: Path, force: bool = False, echo: Callable[[str], None] = sa
     tmp = Path(tempfile.mkdtemp(prefix=".reglab-dist-", dir=dest.parent))
     try:
         for name in DISTRIBUTED:
-            source = ROOT / name
+            source = root / name
             if source.is_dir():
                 shutil.copytree(source, tmp / name, ignore=skip)
             elif source.exists():
                 shutil.copy2(source, tmp / name)
         for name, target in PLACED.items():
             (tmp / target).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, tmp / target)
-        problems = _leaks(tmp)
+            shutil.copy2(root / name, tmp / target)
+        problems = _leaks(course, tmp)
         if problems:
             raise GradingError("the distribution would leak; nothing written:\n  "
                                + "\n  ".join(problems[:10]))
@@ -62,12 +65,12 @@ def distribute(dest: Path, force: bool = False, echo: Callable[[str], None] = sa
     return dest
 
 
-def _leaks(tree: Path) -> list[str]:
+def _leaks(course: Course, tree: Path) -> list[str]:
     """Solution or hidden-test content, or instructor folders, found under ``tree``."""
     problems = [f"{p.relative_to(tree)}/ is an instructor folder" for p in tree.rglob("*")
                 if p.is_dir() and p.name in NEVER_DISTRIBUTED]
-    public = "\n".join(notebook_text(p) for p in (ROOT / "exercises").glob("*/*.ipynb"))
-    secrets = {line for a in known_assignments(ROOT) for line in secret_lines(a)
+    public = "\n".join(notebook_text(p) for p in course.folder("release").glob("*/*.ipynb"))
+    secrets = {line for a in course.assignments() for line in secret_lines(course, a)
                if line not in public}  # a line another release shows is no secret
     for path in (p for p in tree.rglob("*") if p.is_file()):
         try:

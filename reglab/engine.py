@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reglab import cluster, gradetask
-from reglab.course import ROOT
+from reglab.coursedir import Course
 from reglab.gradebook import (
     WORK,
     GradingError,
@@ -169,7 +169,7 @@ def _summary(assignment: str, outcomes: list[Outcome], seconds: float, where: st
          f"make export; make report A={assignment}")
 
 
-def grade(assignment: str, course_dir: Path = ROOT, workers: int | None = None,
+def grade(assignment: str, course_dir: Course | Path, workers: int | None = None,
           cell_timeout: float | None = None,
           submission_timeout: float = DEFAULT_SUBMISSION_TIMEOUT, sandbox: bool = True,
           students: list[str] | None = None, echo: Callable[[str], None] = say,
@@ -183,7 +183,7 @@ def grade(assignment: str, course_dir: Path = ROOT, workers: int | None = None,
     cannot be graded scores 0 and is flagged for review; the others carry on. Manual grades
     entered in the gradebook are kept. Raises GradingError for instructor-side problems.
     """
-    course = Path(course_dir).resolve()
+    course = Course.of(course_dir).root
     chosen = _chosen(course, assignment, students)
     db_url = _worker_db_url(course, scheduler)
     extra = _autograde_args(course, sandbox, cell_timeout)

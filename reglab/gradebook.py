@@ -30,8 +30,8 @@ class GradingError(Exception):
 
 
 def known_assignments(course: Path) -> list[str]:
-    """The assignments of a course directory: the folders of its solutions/."""
-    source = course / "solutions"
+    """The assignments of a course directory: the folders of its source folder (solutions/)."""
+    source = course / nbgrader_config(course).CourseDirectory.get("source_directory", "source")
     return sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
 
 

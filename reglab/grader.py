@@ -11,7 +11,7 @@
 ``nbgrader autograde ASSIGNMENT --student S --force`` per student as one task of a Dask
 cluster (embedded here, or an existing one: reglab/cluster.py), each kernel in the grading
 sandbox (reglab/sandbox.py) unless ``--no-sandbox``.
-All but ``distribute`` take ``--course-dir`` (default: this repository). Outputs: grades/
+Each takes ``--course-dir`` (default: this repository). Outputs: grades/
 (CSV and figures), grading/ (logs, the last outcome of each student); submitted/ is left as
 the students handed it in. docs/instructors.md explains the whole workflow.
 """
@@ -23,6 +23,7 @@ from pathlib import Path
 from reglab.answers import hidden_test_lines, notebook_text, secret_lines, solved_release
 from reglab.collect_zip import collect_zip
 from reglab.course import ROOT
+from reglab.coursedir import Course
 from reglab.distribute import distribute
 from reglab.engine import DEFAULT_SUBMISSION_TIMEOUT, grade, sandbox_args
 from reglab.gradebook import (
@@ -44,7 +45,7 @@ from reglab.simulate import simulate_class
 
 # What the tests and other tools import from here (each is defined once, in its module).
 __all__ = [
-    "BadSubmission", "DEFAULT_SUBMISSION_TIMEOUT", "GRADES", "GradingError",
+    "BadSubmission", "Course", "DEFAULT_SUBMISSION_TIMEOUT", "GRADES", "GradingError",
     "MAX_SUBMISSION_BYTES", "Outcome", "WORK", "collect_zip", "course_config", "distribute",
     "export", "feedback", "grade", "hidden_test_lines", "known_assignments", "notebook_text",
     "open_gradebook", "preflight", "prepare_gradebook", "repair_notebook", "report", "safe_id",
@@ -93,26 +94,28 @@ def main(argv: list[str] | None = None) -> int:
     rep = sub.add_parser("report", parents=[common],
                          help="pass rate per test cell and score histogram (PNGs + table)")
     rep.add_argument("assignment", help="e.g. 01_bias_variance")
-    dis = sub.add_parser("distribute", help="write the student version of the repository")
+    dis = sub.add_parser("distribute", parents=[common],
+                         help="write the student version of the repository")
     dis.add_argument("dest", type=Path)
     dis.add_argument("--force", action="store_true", help="replace DEST if it is not empty")
     args = parser.parse_args(argv)
 
     try:
+        course = Course(args.course_dir)
         if args.command == "collect-zip":
-            collect_zip(args.assignment, args.zip, args.course_dir)
+            collect_zip(args.assignment, args.zip, course)
         elif args.command == "grade":
-            grade(args.assignment, args.course_dir, args.workers, args.timeout,
+            grade(args.assignment, course, args.workers, args.timeout,
                   args.submission_timeout, not args.no_sandbox, args.student,
                   scheduler=args.scheduler)
         elif args.command == "feedback":
-            feedback(args.assignment, args.course_dir)
+            feedback(args.assignment, course)
         elif args.command == "export":
-            export(args.course_dir, args.to)
+            export(course, args.to)
         elif args.command == "report":
-            report(args.assignment, args.course_dir)
+            report(args.assignment, course)
         else:
-            distribute(args.dest, args.force)
+            distribute(course, args.dest, args.force)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -109,6 +109,11 @@ def autograde(course: Path, assignment: str, student: str, args: tuple[str, ...]
             return None
 
 
+SCRATCH_LAYOUT = ("--CourseDirectory.source_directory=solutions",
+                  "--CourseDirectory.submitted_directory=submitted",
+                  "--CourseDirectory.autograded_directory=autograded")
+
+
 def run(task: Task) -> Result:
     """Grade ``task`` in a scratch course folder, removed afterwards."""
     start = time.perf_counter()
@@ -121,8 +126,8 @@ def run(task: Task) -> Result:
         source.mkdir(parents=True)
         write_files(source, task.source)
         write_files(course / "submitted" / task.student / task.assignment, task.submission)
-        # the scratch folder, whatever root a user's ~/.jupyter/nbgrader_config.py names
-        args = [f"--CourseDirectory.root={course}", *task.args]
+        # the scratch folder and its layout, whatever root or folder names a configuration sets
+        args = [f"--CourseDirectory.root={course}", *SCRATCH_LAYOUT, *task.args]
         log_path = course / "autograde.log"
         code = autograde(course, task.assignment, task.student, args, task.timeout, log_path)
         if code not in (0, None) and "database is locked" in log_path.read_text(errors="replace"):

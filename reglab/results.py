@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reglab.answers import hidden_test_lines
-from reglab.course import ROOT
+from reglab.coursedir import Course
 from reglab.gradebook import (
     GRADES,
     WORK,
@@ -28,15 +28,15 @@ def _visible_text(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]*>", "", page))
 
 
-def feedback(assignment: str, course_dir: Path = ROOT,
+def feedback(assignment: str, course_dir: Course | Path,
              echo: Callable[[str], None] = say) -> list[Path]:
     """Generate every graded student's feedback (hidden tests cleared) and check for leaks."""
-    course = Path(course_dir).resolve()
+    course = Course.of(course_dir).root
     check_assignment(course, assignment)
     run_nbgrader(course, ["generate_feedback", assignment, "--force", "--log-level=ERROR"],
               "generating feedback")
     pages = sorted((course / "feedback").glob(f"*/{assignment}/*.html"))
-    hidden = hidden_test_lines(assignment, course=course)
+    hidden = hidden_test_lines(Course.of(course), assignment)
     leaks = {page: quoted(hidden, _visible_text(page.read_text())) for page in pages}
     leaks = {page: lines for page, lines in leaks.items() if lines}
     if leaks:
@@ -54,10 +54,10 @@ def feedback(assignment: str, course_dir: Path = ROOT,
     return pages
 
 
-def export(course_dir: Path = ROOT, to: Path | None = None,
+def export(course_dir: Course | Path, to: Path | None = None,
            echo: Callable[[str], None] = say) -> Path:
     """Export every grade of the gradebook to CSV with ``nbgrader export`` (grades/grades.csv)."""
-    course = Path(course_dir).resolve()
+    course = Course.of(course_dir).root
     with open_gradebook(course) as gb:
         unsafe = [repr(s.id) for s in gb.students if not safe_id(s.id)]
     if unsafe:
@@ -72,7 +72,7 @@ def export(course_dir: Path = ROOT, to: Path | None = None,
     return target
 
 
-def report(assignment: str, course_dir: Path = ROOT,
+def report(assignment: str, course_dir: Course | Path,
            echo: Callable[[str], None] = say) -> list[Path]:
     """Per-test-cell pass rates and the score histogram of ``assignment``: PNGs and a table."""
     import matplotlib
@@ -80,7 +80,7 @@ def report(assignment: str, course_dir: Path = ROOT,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    course = Path(course_dir).resolve()
+    course = Course.of(course_dir).root
     check_assignment(course, assignment)
     with open_gradebook(course) as gb:
         try:

@@ -6,12 +6,13 @@ from pathlib import Path
 import nbformat
 
 from reglab.answers import solved_release
-from reglab.course import ROOT
+from reglab.coursedir import Course
 from reglab.gradebook import GradingError
 
 
-def simulate_class(assignment: str, n: int, course_dir: Path) -> None:
-    """Lay out a fresh course directory with ``n`` simulated submissions of ``assignment``.
+def simulate_class(source: Course, assignment: str, n: int, course_dir: Path) -> None:
+    """Lay out a fresh course directory with ``n`` simulated submissions of ``assignment``
+    of the ``source`` course (its source and release folders and configuration).
 
     Three in four are the solution, one in four the untouched release, in
     submitted/studentNNN/. Grade it with ``grade(assignment, course_dir, workers=1,
@@ -20,11 +21,12 @@ def simulate_class(assignment: str, n: int, course_dir: Path) -> None:
     course = Path(course_dir)
     if course.exists() and any(course.iterdir()):
         raise GradingError(f"{course} is not empty: simulate_class needs a fresh directory")
-    for folder in ("solutions", "exercises"):
-        shutil.copytree(ROOT / folder / assignment, course / folder / assignment)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    solved = solved_release(assignment)
-    release = nbformat.read(course / "exercises" / assignment / f"{assignment}.ipynb", 4)
+    for kind in ("source", "release"):
+        folder = source.folder(kind).relative_to(source.root)
+        shutil.copytree(source.folder(kind) / assignment, course / folder / assignment)
+    shutil.copy(source.root / "nbgrader_config.py", course)
+    solved = solved_release(source, assignment)
+    release = nbformat.read(source.notebook("release", assignment), 4)
     for i in range(n):
         folder = course / "submitted" / f"student{i:03d}" / assignment
         folder.mkdir(parents=True)

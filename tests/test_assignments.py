@@ -7,7 +7,7 @@ import pytest
 from reglab import markers, sandbox
 from reglab.course import assignments
 from tests.support import harness
-from tests.support.common import secret_lines
+from tests.support.common import COURSE, secret_lines
 from tests.support.submissions import CHEATS
 
 pytestmark = pytest.mark.slow
@@ -79,26 +79,36 @@ def test_wrong_answer_loses_points(assignment, function, mutant, tmp_path_factor
 
 
 @pytest.mark.parametrize("assignment", [pytest.param(a, marks=_group(a)) for a in ASSIGNMENTS])
-def test_visible_tests_catch_every_mutant(assignment):
+def test_visible_tests_catch_every_mutant(assignment, tmp_path_factory):
     """`nbgrader validate` says "Success!" to no wrong answer: every mutant fails a visible
     test cell of its own function in the release (hidden tests stripped), all in one kernel,
-    next to the solution, which passes every visible test."""
+    next to the solution, which passes every visible test.
+
+    The one-kernel scorer is checked against nbgrader on every mutant: a test cell it fails
+    must also lose points in the real ``nbgrader autograde`` of that mutant (visible tests
+    come first in the cell), or the scorer saw a failure that grading does not."""
     solution = harness.solution_submission(assignment)
-    subs = {"solution": solution}
+    subs, real = {"solution": solution}, {}
+    nbgrader = graded(assignment, tmp_path_factory)
     for function, mutants in harness.load_cases(assignment).MUTANTS.items():
-        for label, code in mutants.items():
+        for index, (label, code) in enumerate(mutants.items()):
             subs[f"{function}: {label}"] = harness.with_code(solution, function, code)
+            real[f"{function}: {label}"] = nbgrader[f"mutant-{function}-{index}"]
     results = harness.grade_visible_in_one_kernel(subs)
     lost = {k: v for k, v in results.pop("solution").cells.items() if v[0] != v[1]}
     assert not lost, f"the solution fails visible tests: {lost}"
-    validated = []
+    validated, unlike_nbgrader = [], []
     for name, result in results.items():
         score, maximum = result.auto(f"test_{name.split(':')[0]}")
         assert maximum > 0, f"{name}: no test cell of its function was scored"
         if score == maximum:
             validated.append(name)
+        unlike_nbgrader += [f"{name} ({cell})" for cell, (got, most) in result.cells.items()
+                            if got != most and real[name].cells.get(cell, (None, 0))[0] == most]
     assert not validated, ("nbgrader validate would pass these wrong answers (only hidden tests "
                            f"catch them; add a visible check): {validated}")
+    assert not unlike_nbgrader, ("visible tests fail in one kernel but pass in nbgrader "
+                                 f"autograde: {unlike_nbgrader}")
 
 
 @pytest.mark.parametrize(
@@ -130,7 +140,7 @@ def test_feedback_shows_scores_but_no_hidden_test(assignment, tmp_path_factory):
     page = harness.feedback_html(result, assignment, "solution")
     assert "Score" in page or "score" in page
     assert markers.BEGIN_HIDDEN not in page
-    hidden = [line for line in secret_lines(assignment) if line in page]
+    hidden = [line for line in secret_lines(COURSE, assignment) if line in page]
     solution_lines = set()
     for cell in harness.solution_submission(assignment).cells:
         solution_lines.update(line.strip() for line in cell.source.splitlines())

@@ -10,7 +10,7 @@ import pytest
 
 from reglab import bootstrap
 from reglab.course import ROOT
-from tests.support.common import ASSIGNMENTS, HTML, chapters, secret_lines
+from tests.support.common import ASSIGNMENTS, COURSE, HTML, chapters, secret_lines
 
 # `book` (tests/conftest.py) builds the site once for this module and tests/test_browser.py.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
@@ -42,7 +42,7 @@ def test_solutions_exercises_and_tests_are_not_in_the_site(book):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_no_solution_or_hidden_test_in_the_site(book, assignment):
-    secrets = secret_lines(assignment)
+    secrets = secret_lines(COURSE, assignment)
     for path in HTML.rglob("*"):
         if path.suffix in {".html", ".ipynb", ".txt", ".js", ".md"} and path.is_file():
             text = path.read_text(errors="ignore")

@@ -26,6 +26,7 @@ from traitlets.config import Config
 
 from reglab import bwrap, engine, grader, sandbox
 from reglab.course import ROOT, nbgrader_env
+from tests.support.common import COURSE
 from tests.support.jupyter_server import jupyter_server
 
 DEPLOY = ROOT / "deploy" / "jupyterhub"
@@ -120,7 +121,7 @@ def _clone(tmp_path: Path) -> Path:
     (clone / ".venv").symlink_to(ROOT / ".venv")
     folder = clone / "submitted" / "s1" / A
     folder.mkdir(parents=True)
-    nbformat.write(grader.solved_release(A), folder / f"{A}.ipynb")
+    nbformat.write(grader.solved_release(COURSE, A), folder / f"{A}.ipynb")
     return clone
 
 

@@ -24,7 +24,7 @@ from reglab import grader, markers
 from reglab.course import ROOT
 from reglab.nbgrader_ext import ClearTestOutputs, LimitOutputBytes, quoted
 from tests.support import fixtures as fx
-from tests.support.common import require_sandbox
+from tests.support.common import COURSE, require_sandbox
 
 FAILED = sorted(s for s, case in fx.CASES.items() if case.failed)
 
@@ -173,7 +173,7 @@ def test_feedback_holds_no_hidden_test(graded):
     course = graded["course"]
     pages = grader.feedback(fx.ASSIGNMENT, course, echo=lambda line: None)
     assert {p.parent.parent.name for p in pages} == set(fx.CASES) - set(FAILED)
-    hidden = grader.hidden_test_lines(fx.ASSIGNMENT, min_length=12)
+    hidden = grader.hidden_test_lines(COURSE, fx.ASSIGNMENT, min_length=12)
     for page in pages:
         text = html.unescape(re.sub(r"<[^>]*>", "", page.read_text()))
         assert "HIDDEN TESTS" not in text, page
@@ -189,7 +189,7 @@ def test_code_that_prints_hidden_tests_leaks_nothing_into_feedback(graded):
     hidden tests). Test cells run in the grader: the kernel never had a hidden test to print,
     and the notebook was not there to read. Neither the graded copy nor the feedback quotes one."""
     course, student = graded["course"], "leaks-hidden-tests"
-    hidden = grader.hidden_test_lines(fx.ASSIGNMENT, min_length=12)
+    hidden = grader.hidden_test_lines(COURSE, fx.ASSIGNMENT, min_length=12)
     graded_nb = course / "autograded" / student / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb"
     outputs = "\n".join(o.get("text", "") for c in nbformat.read(graded_nb, 4).cells
                         for o in c.get("outputs", []))
@@ -331,8 +331,8 @@ def test_unsafe_student_ids_are_refused_by_grade_and_export(tmp_path):
 
 
 def test_secret_lines_cover_hidden_tests_only_when_asked():
-    hidden = grader.secret_lines(fx.ASSIGNMENT, regions=("HIDDEN TESTS",))
-    everything = grader.secret_lines(fx.ASSIGNMENT)
+    hidden = grader.secret_lines(COURSE, fx.ASSIGNMENT, regions=("HIDDEN TESTS",))
+    everything = grader.secret_lines(COURSE, fx.ASSIGNMENT)
     assert hidden and hidden < everything
 
 
@@ -361,7 +361,7 @@ def test_grading_stops_with_advice_when_the_sandbox_cannot_run(monkeypatch):
 
 
 def test_distribution_has_no_solution_test_or_secret(tmp_path):
-    dest = grader.distribute(tmp_path / "student-repo", echo=lambda line: None)
+    dest = grader.distribute(COURSE, tmp_path / "student-repo", echo=lambda line: None)
     top = {p.name for p in dest.iterdir()}
     assert {"chapters", "exercises", "reglab", "docs", "README.md", "requirements.txt",
             "Makefile"} <= top
@@ -371,7 +371,7 @@ def test_distribution_has_no_solution_test_or_secret(tmp_path):
     assert "student repository" in (dest / "README.md").read_text(), "the students' README"
     assert (dest / "exercises" / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb").exists()
     public = "\n".join(grader.notebook_text(p) for p in (ROOT / "exercises").glob("*/*.ipynb"))
-    secrets = {line for a in grader.known_assignments(ROOT) for line in grader.secret_lines(a)
+    secrets = {line for a in COURSE.assignments() for line in grader.secret_lines(COURSE, a)
                if line not in public}  # hidden in one assignment, shown by another's release
     assert len(secrets) > 100
     for path in (p for p in dest.rglob("*") if p.is_file() and p.suffix != ".png"):
@@ -382,11 +382,11 @@ def test_distribution_has_no_solution_test_or_secret(tmp_path):
         if path.suffix == ".ipynb":
             assert not markers.ANY.search(text), path
     with pytest.raises(grader.GradingError, match="not empty"):
-        grader.distribute(dest, echo=lambda line: None)
+        grader.distribute(COURSE, dest, echo=lambda line: None)
 
 
 def test_simulate_class_lays_out_submissions(tmp_path):
-    grader.simulate_class(fx.ASSIGNMENT, 4, tmp_path / "class")
+    grader.simulate_class(COURSE, fx.ASSIGNMENT, 4, tmp_path / "class")
     students = grader.students_with_submissions(tmp_path / "class", fx.ASSIGNMENT)
     assert students == [f"student{i:03d}" for i in range(4)]
     assert Path(tmp_path / "class" / "nbgrader_config.py").exists()
@@ -399,8 +399,9 @@ def test_feedback_checks_the_hidden_tests_of_the_course_it_grades(tmp_path):
         (tmp_path / folder / name).mkdir(parents=True)
         shutil.copy(ROOT / folder / fx.ASSIGNMENT / f"{fx.ASSIGNMENT}.ipynb",
                     tmp_path / folder / name / f"{name}.ipynb")
-    hidden = grader.hidden_test_lines(name, min_length=12, course=tmp_path)
-    assert hidden and hidden == grader.hidden_test_lines(fx.ASSIGNMENT, min_length=12)
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    hidden = grader.hidden_test_lines(grader.Course(tmp_path), name, min_length=12)
+    assert hidden and hidden == grader.hidden_test_lines(COURSE, fx.ASSIGNMENT, min_length=12)
 
 
 def test_a_submission_too_large_to_grade_is_refused_with_its_size(tmp_path):

@@ -13,7 +13,7 @@ from nbgrader.api import Gradebook
 from reglab import grader, sandbox
 from reglab.course import ROOT
 from tests.support import harness
-from tests.support.common import require_sandbox
+from tests.support.common import COURSE, require_sandbox
 from tests.support.grading_run import PROBE, assert_denied, grade, outputs, verdicts
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("postgres")]
@@ -68,7 +68,7 @@ def test_make_grade_uses_the_gradebook_of_the_user_config(postgres_url, tmp_path
     conn.cursor().execute("CREATE DATABASE user_config")
     conn.close()
     course = tmp_path / "course"
-    grader.simulate_class(CHEAP, 1, course)  # student000: the solution
+    grader.simulate_class(COURSE, CHEAP, 1, course)  # student000: the solution
     home = _user_config(course, f"{server}/user_config", tmp_path / "home" / ".jupyter")
     monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(home))
     assert grader.main(["grade", CHEAP, "--course-dir", str(course), "--workers", "1"]) == 0

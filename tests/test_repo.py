@@ -13,7 +13,7 @@ import pytest
 from reglab import bootstrap, markers
 from reglab.course import ROOT, format_notebooks, notebooks
 from tests.support import harness
-from tests.support.common import ASSIGNMENTS, chapters, secret_lines
+from tests.support.common import ASSIGNMENTS, COURSE, chapters, secret_lines
 
 
 def test_notebooks_are_stored_clean():
@@ -104,7 +104,7 @@ def test_chapter_seeds_follow_the_seed_shift(path):
 def test_release_holds_no_solution_or_hidden_test(assignment):
     text = (ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text()
     assert not markers.ANY.search(text), markers.ANY.search(text)
-    leaked = [line for line in secret_lines(assignment) if line in text]
+    leaked = [line for line in secret_lines(COURSE, assignment) if line in text]
     assert not leaked, f"solution or hidden-test lines in the release: {leaked[:3]}"
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from reglab import sandbox
 from tests.support import harness
-from tests.support.common import secret_lines
+from tests.support.common import COURSE, secret_lines
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("verdicts")]
 ASSIGNMENT = "01_bias_variance"
@@ -205,7 +205,7 @@ def test_no_line_of_a_test_cell_reaches_the_students_kernel(graded):
     assert test_lines, "no test line to look for"
     reached = sorted(line for line in test_lines if line in cells or line in calls)
     assert not reached, f"test lines reached the student's kernel: {reached[:3]}"
-    hidden = [line for line in secret_lines(ASSIGNMENT) if line in cells or line in calls]
+    hidden = [line for line in secret_lines(COURSE, ASSIGNMENT) if line in cells or line in calls]
     assert not hidden, f"hidden-test lines reached the student's kernel: {hidden[:3]}"
     expected = {node.value for src in tests for node in ast.walk(ast.parse(src))
                 if isinstance(node, ast.Constant) and isinstance(node.value, str)

@@ -23,7 +23,7 @@ import pytest
 from reglab import grader
 from reglab.course import ROOT
 from reglab.sanitize import HTML_TAGS, clean_html, escape_markdown, hide_paths, short_path
-from tests.support.common import require_sandbox
+from tests.support.common import COURSE, require_sandbox
 from tests.support.jupyter_server import jupyter_server
 
 ASSIGNMENT = "01_bias_variance"
@@ -70,7 +70,7 @@ MARKDOWN = (f"{_tag('md')}\n\n[read this](javascript:{_js('md-link')})\n\n"
 
 def attack() -> nbformat.NotebookNode:
     """The solved release with every payload: still a correct solution."""
-    nb = grader.solved_release(ASSIGNMENT)
+    nb = grader.solved_release(COURSE, ASSIGNMENT)
     index = {c.metadata.get("nbgrader", {}).get("grade_id"): i for i, c in enumerate(nb.cells)}
     nb.cells[index["diagnose"]].source += "\n\n" + RUNTIME.strip()
     nb.cells[index["curves_answer"]].source = MARKDOWN

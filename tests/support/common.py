@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from reglab.course import ROOT, assignments, chapters  # noqa: F401 (imported from here)
+from reglab.coursedir import Course
 from reglab.grader import secret_lines  # noqa: F401 (the tests import it from here)
 
 HTML = ROOT / "_build" / "html"  # the built website
@@ -17,6 +18,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
 
 
 ASSIGNMENTS = assignments()
+COURSE = Course(ROOT)  # this repository as a course directory
 
 
 def require_sandbox() -> None:

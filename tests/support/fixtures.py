@@ -22,6 +22,7 @@ import nbformat
 
 from reglab.course import ROOT
 from reglab.grader import solved_release
+from tests.support.common import COURSE
 
 # 01_bias_variance runs no Keras: its solution executes in ~1.3 s after a ~1 s kernel start
 # (08_workflow, the other one without Keras, is the same within noise; 02-07 load TensorFlow).
@@ -223,7 +224,7 @@ def _odd(nb: nbformat.NotebookNode) -> str:
 
 def notebooks(course: Path) -> dict[str, nbformat.NotebookNode | str]:
     """Each case's notebook (or its text, when it is no valid notebook), for ``course``."""
-    solved = solved_release(ASSIGNMENT)
+    solved = solved_release(COURSE, ASSIGNMENT)
     release = nbformat.read(ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
     last = "best_polynomial_degree"
     subs: dict[str, nbformat.NotebookNode | str] = {
@@ -329,7 +330,7 @@ def write_course(course: Path) -> Path:
     os.chmod(host / "secret.txt", 0o600)
     (host / "kept.txt").write_text("a file of the grading machine")
     archive = course / "lms-download.zip"
-    solved = _text(solved_release(ASSIGNMENT))
+    solved = _text(solved_release(COURSE, ASSIGNMENT))
     with zipfile.ZipFile(archive, "w") as zipped:
         for student, nb in notebooks(course).items():
             if student in ZIPPED:

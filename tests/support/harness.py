@@ -22,6 +22,7 @@ import nbformat
 
 from reglab.course import ROOT, nbgrader_env
 from reglab.grader import solved_release
+from tests.support.common import COURSE
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 
@@ -49,7 +50,7 @@ def _grade_id(cell) -> str | None:
 
 def solution_submission(assignment: str) -> nbformat.NotebookNode:
     """The release with each solution cell filled as a student who solved it would."""
-    return solved_release(assignment)
+    return solved_release(COURSE, assignment)
 
 
 def graded_functions(assignment: str) -> list[str]:
