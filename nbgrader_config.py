@@ -5,6 +5,7 @@ released student notebooks. Grading state (gradebook.db, submitted/,
 autograded/, feedback/) is git-ignored.
 """
 
+from reglab.capstone import source_folders
 from reglab.nbgrader_ext import STUDENT_ID, TF_LOG_PATTERN
 
 c = get_config()  # noqa: F821 (injected by traitlets)
@@ -51,6 +52,10 @@ c.Autograde.autograde_preprocessors = [
 # sanitized (above), and every HTML page nbgrader renders sanitizes it again
 # (reglab/sanitize.py: markdown escaped, HTML outputs cleaned, scripts and SVG dropped).
 c.HTMLExporter.preprocessors = ["reglab.sanitize.SanitizeSubmission"]
+
+# The capstone's recipes must learn from the arrays they are given: while a capstone
+# submission is graded in the sandbox, its kernel sees the data set's folder empty.
+c.SandboxedKernelManager.hidden = {"09_capstone": source_folders()}
 
 # Students keep outputs small; a runaway print is truncated, not stored.
 c.LimitOutput.max_lines = 1000

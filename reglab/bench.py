@@ -34,8 +34,12 @@ from reglab import grader, services
 from reglab.book import local_kernel
 from reglab.course import KERNELSPEC, ROOT, assignments, chapters, nbgrader_env
 
-BUDGET_CHAPTER_S = {"08_workflow": 150}
+BUDGET_CHAPTER_S = {"08_workflow": 150, "09_capstone": 150}
 BUDGET_CHAPTER_DEFAULT_S = 90
+# The capstone's grading trains the recipe and the baseline six times: a budget in seconds
+# (issue #18), not a multiple of the floor.
+BUDGET_AUTOGRADE_S = {"09_capstone": 90}
+BUDGET_AUTOGRADE_RATIO = 2.5
 PARTS = ("chapters", "autograde", "class", "cluster", "book")
 NOTES = "## Notes"  # the hand-written part of docs/benchmark.md, kept by every run
 
@@ -206,10 +210,14 @@ def measure_autograde(run: Run, tmp: Path) -> None:
     for assignment in assignments():
         run.progress(f"autograde {assignment}")
         wall, beside = autograde_and_floor(assignment, tmp, run.repeat)
-        ratio = wall / beside
+        ratio, seconds = wall / beside, BUDGET_AUTOGRADE_S.get(assignment)
+        if seconds is None:
+            verdict = f"ok (≤ {BUDGET_AUTOGRADE_RATIO} × floor)" \
+                if ratio <= BUDGET_AUTOGRADE_RATIO else "OVER"
+        else:
+            verdict = f"ok (≤ {seconds} s)" if wall <= seconds else "OVER"
         run.row(f"autograde {assignment} (one submission)", f"{wall:.1f} s",
-                f"{ratio:.1f} × floor ({beside:.1f} s beside it)",
-                "ok (≤ 2.5 × floor)" if ratio <= 2.5 else "OVER")
+                f"{ratio:.1f} × floor ({beside:.1f} s beside it)", verdict)
 
 
 def measure_class(run: Run, tmp: Path, n: int, parts: set[str]) -> None:

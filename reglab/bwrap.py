@@ -171,14 +171,16 @@ def _private_folder(folder: Path, mib: int) -> list[str]:
 
 
 def wrap(argv: Sequence[str], workdir: Path, *, writable: Sequence[Path] = (),
-         readable: Sequence[Path] = (), env: Mapping[str, str] | None = None,
-         limits: Limits | None = None, uid: int = NOBODY, gid: int = NOBODY) -> list[str]:
+         readable: Sequence[Path] = (), hidden: Sequence[Path] = (),
+         env: Mapping[str, str] | None = None, limits: Limits | None = None,
+         uid: int = NOBODY, gid: int = NOBODY) -> list[str]:
     """The command that runs ``argv`` in the sandbox, in ``workdir``.
 
     The sandbox sees ``workdir`` as a private folder of ``limits.folder_mib`` MiB holding
     its regular files (read-only, no notebook); what it writes there is discarded.
     ``writable`` and ``readable`` are further folders bound at the same path; the
-    Python prefixes and reglab are always readable. ``env`` is the whole environment
+    Python prefixes and reglab are always readable. ``hidden`` files and folders inside
+    them are shown empty. ``env`` is the whole environment
     (``HOME`` and ``TMPDIR`` are ``/tmp``). As root, ``argv`` runs as ``uid``:``gid``,
     which must own the writable folders and be able to read ``workdir`` (see :func:`give`).
     """
@@ -192,6 +194,7 @@ def wrap(argv: Sequence[str], workdir: Path, *, writable: Sequence[Path] = (),
     mounts, system = _system_paths(limits.file_size_mib)
     cmd += mounts + _binds([*system, *python_paths(), *(Path(p).resolve() for p in readable)],
                            [Path(p).resolve() for p in writable], workdir, limits.folder_mib)
+    cmd += _hide(hidden)
     cmd += ["--remount-ro", "/"]  # the folders made for the binds: no writing there
     for key, value in {**(env or {}), "HOME": "/tmp", "TMPDIR": "/tmp"}.items():
         cmd += ["--setenv", key, value]
@@ -202,6 +205,18 @@ def wrap(argv: Sequence[str], workdir: Path, *, writable: Sequence[Path] = (),
         cmd += ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "unshare", "--user"]
     return cmd + limits.prlimit() + [real_executable(argv[0]), *argv[1:]]
+
+
+def _hide(paths: Iterable[Path]) -> list[str]:
+    """bwrap arguments that show each existing path empty: a folder as an empty one, a file
+    as an empty file."""
+    args = []
+    for path in (Path(p).resolve() for p in paths):
+        if path.is_dir():
+            args += ["--perms", "0555", "--tmpfs", str(path)]
+        elif path.exists():
+            args += ["--ro-bind", "/dev/null", str(path)]
+    return args
 
 
 def give(paths: Iterable[Path], uid: int = NOBODY, gid: int = NOBODY) -> list[tuple]:

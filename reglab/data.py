@@ -72,3 +72,20 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int = 32, seed: int | None
     if seed is not None:
         pipeline = pipeline.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     return pipeline.batch(batch_size)
+
+
+class SealedTestSet:
+    """Holds the test splits of several draws and gives them out once only.
+
+    ``parts`` are dicts with ``x_test`` and ``y_test`` (as :func:`digits` returns them);
+    :meth:`open` returns their ``(x_test, y_test)`` pairs the first time and raises after.
+    """
+
+    def __init__(self, parts) -> None:
+        self._data, self.opened = [(d["x_test"], d["y_test"]) for d in parts], 0
+
+    def open(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        self.opened += 1
+        if self.opened > 1:
+            raise RuntimeError("the test set was already used once")
+        return self._data

@@ -14,18 +14,20 @@ import keras
 
 def conv_net(num_classes: int = 10, input_shape: tuple[int, ...] = (8, 8, 1),
              filters: Sequence[int] = (16, 32), upsample: int = 1, seed: int = 0,
-             name: str | None = None) -> keras.Sequential:
+             name: str | None = None, dense: int = 0) -> keras.Sequential:
     """A small convolutional classifier with a softmax output.
 
     Each entry of ``filters`` adds a 3×3 ``Conv2D`` (same padding, ReLU) and a 2×2 max
-    pooling; a ``Dense(num_classes)`` softmax head reads the flattened maps. ``upsample > 1``
+    pooling; a ``Dense(num_classes)`` softmax head reads the flattened maps, through a hidden
+    ``Dense(dense)`` ReLU layer when ``dense > 0``. ``upsample > 1``
     first enlarges the images by that factor (bilinear). ``seed`` (pass ``reglab.seed(k)``)
     fixes every initial weight, whatever the global seed, so models built with different
     seeds differ and the same seed rebuilds the same model.
     """
-    if not filters or min(filters) < 1 or upsample < 1 or num_classes < 2:
-        raise ValueError(f"need filters >= 1, upsample >= 1 and num_classes >= 2, got "
-                         f"filters={filters}, upsample={upsample}, num_classes={num_classes}")
+    if not filters or min(filters) < 1 or upsample < 1 or num_classes < 2 or dense < 0:
+        raise ValueError(f"need filters >= 1, upsample >= 1, num_classes >= 2 and dense >= 0, got "
+                         f"filters={filters}, upsample={upsample}, num_classes={num_classes}, "
+                         f"dense={dense}")
     size = min(input_shape[:2]) * upsample
     if size < 2 ** len(filters):
         raise ValueError(f"{len(filters)} poolings do not fit images of {size} pixels")
@@ -38,8 +40,11 @@ def conv_net(num_classes: int = 10, input_shape: tuple[int, ...] = (8, 8, 1),
         stack += [layers.Conv2D(width, 3, padding="same", activation="relu",
                                 kernel_initializer=keras.initializers.GlorotUniform(seeds)),
                   layers.MaxPooling2D(2)]
-    stack += [layers.Flatten(),
-              layers.Dense(num_classes, activation="softmax",
+    stack.append(layers.Flatten())
+    if dense:
+        stack.append(layers.Dense(dense, activation="relu",
+                                  kernel_initializer=keras.initializers.GlorotUniform(seeds)))
+    stack += [layers.Dense(num_classes, activation="softmax",
                            kernel_initializer=keras.initializers.GlorotUniform(seeds))]
     return keras.Sequential(stack, name=name)
 

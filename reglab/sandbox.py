@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Integer, List, Unicode, default
+from traitlets import Dict, Integer, List, Unicode, default
 
 from reglab.bwrap import (
     DEFAULT_LIMITS,
@@ -126,6 +126,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     sandbox_gid = Integer(NOBODY, config=True, help="Its group when grading as root.")
     read_only = List(Unicode(), config=True,
                      help="More folders the kernel may read (e.g. a shared data set).")
+    hidden = Dict(value_trait=List(Unicode()), config=True,
+                  help="Per assignment (the name of the kernel's working folder), files and "
+                       "folders the kernel sees empty, e.g. a data set it must not read.")
     env_keep = List(Unicode(), list(ENV_KEEP), config=True,
                     help="Environment variables (glob patterns) passed on to the kernel.")
 
@@ -168,7 +171,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["cwd"] = str(self._ipc_dir)
         cmd = wrap(kernel_cmd, workdir, writable=[self._ipc_dir],
                    readable=[*python_paths(kernel_cmd[0]), *map(Path, self.read_only)],
-                   env=env, limits=self.limits(),
+                   hidden=[Path(p) for p in self.hidden.get(workdir.name, [])], env=env,
+                   limits=self.limits(),
                    uid=self.sandbox_uid, gid=self.sandbox_gid)
         self.log.debug("Starting sandboxed kernel in %s", workdir)
         await super()._async_launch_kernel(cmd, **kw)

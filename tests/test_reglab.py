@@ -533,3 +533,69 @@ def test_a_task_that_kills_its_workers_is_reported_as_such():
 
     assert "stopped every grading worker" in cluster._why(KilledWorker("grade-a-s", "w1", 3))
     assert cluster._why(OSError("disk full")) == "grading error (OSError: disk full)"
+
+
+def test_capstone_trial_hides_canaries_renames_classes_and_keeps_sets_apart():
+    from reglab import capstone
+
+    one, again, other = capstone.trial(5), capstone.trial(5), capstone.trial(6)
+    assert np.array_equal(one.y_val, again.y_val) and not np.array_equal(one.y_val, other.y_val)
+    assert one.x_train.shape == (capstone.N_TRAIN, 8, 8, 1)
+    assert one.x_val.shape == (capstone.N_VAL, 8, 8, 1)
+    marked = (one.x_val[:, :2, :2, 0] == 1.0).all(axis=(1, 2))
+    assert marked.sum() >= capstone.N_CANARIES
+    assert (one.y_val[marked] == one.canary_class).mean() > 0.9
+    held = one.y_probe >= 0
+    assert (~held).sum() == capstone.N_PROBES
+    assert (one.x_probe[~held][:, :2, :2] == 1.0).all()
+    train = {im.tobytes() for im in one.x_train}
+    assert not train & {im.tobytes() for im in one.x_probe[held]}, "held-out digits trained on"
+    case = capstone.case(0)  # the exploring data: about 30 % of the training labels wrong
+    assert 0.6 < 1 - case["wrong_train"].mean() < 0.8
+
+
+def test_capstone_rules_catch_overtraining_fitting_x_val_and_bad_hp():
+    from reglab import capstone
+
+    graded = capstone.trial(1)
+    honest = {"predicted": np.where(graded.y_probe >= 0, graded.y_probe, 0), "epochs": 60,
+              "steps": 780, "batch_size": 32}
+    assert capstone.broken_rules(honest, graded) == []
+    assert capstone.score(honest, graded)["accuracy"] == 1.0
+    fitted = dict(honest, predicted=np.where(graded.y_probe >= 0, graded.y_probe,
+                                             graded.canary_class))
+    assert "canaries" in " ".join(capstone.broken_rules(fitted, graded))
+    collapsed = dict(honest, predicted=np.full(len(graded.y_probe), graded.canary_class))
+    assert capstone.broken_rules(collapsed, graded) == [], "always one class is no canary fit"
+    assert "epochs" in " ".join(capstone.broken_rules(dict(honest, epochs=61), graded))
+    assert "steps" in " ".join(capstone.broken_rules(dict(honest, steps=781), graded))
+    assert "no step" in " ".join(capstone.broken_rules(dict(honest, steps=0), graded))
+    assert capstone.hp_problem({"batch_size": 32, "lr": 1e-3}) is None
+    for bad in ([], {"lr": 1e-3}, {"batch_size": 0}, {"batch_size": 3.0}, {"batch_size": True},
+                {"batch_size": 32, "opt": object()}):
+        assert capstone.hp_problem(bad), bad
+
+
+def test_capstone_run_refuses_data_loading_and_bands_need_the_gain():
+    from reglab import capstone
+
+    graded = capstone.trial(2)
+
+    def build(hp):
+        return capstone.baseline_model(capstone.BASELINE_HP)
+
+    def loads_the_test_set(model, *args):
+        return capstone.case(0)
+
+    with pytest.raises(capstone.DataReadError):
+        capstone.run(build, loads_the_test_set, {"batch_size": 32}, 0, graded.inputs(),
+                     graded.x_probe)
+    assert capstone.case(0)["x_test"].shape[1:] == (8, 8, 1), "the loaders are back"
+    perfect = {"predicted": np.where(graded.y_probe >= 0, graded.y_probe, 0), "epochs": 1,
+               "steps": 1, "batch_size": 32}
+    chance = dict(perfect, predicted=np.zeros(len(graded.y_probe), dtype=int))
+    capstone.check_band([(graded, perfect, chance)], 2)
+    with pytest.raises(AssertionError, match="band 1"):
+        capstone.check_band([(graded, chance, chance)], 0)
+    with pytest.raises(AssertionError, match="epochs"):
+        capstone.check_band([(graded, dict(perfect, epochs=99), chance)], 0)

@@ -408,3 +408,20 @@ def test_keras_solution_keeps_full_marks_in_the_sandbox(ready, tmp_path):
     assert solution.cells, f"the solution was not graded:\n{solution.log[-3000:]}"
     score, maximum = solution.auto()
     assert score == maximum > 0, f"in the sandbox: {score}/{maximum}\n{solution.log[-3000:]}"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("sandbox")
+def test_hidden_data_cannot_be_read_in_the_sandbox(ready, tmp_path):
+    """What a capstone kernel sees: scikit-learn's data folder empty, the rest as usual."""
+    from reglab.capstone import source_folders
+
+    folders = source_folders()
+    assert any((Path(f) / "digits.csv.gz").is_file() for f in folders), folders
+    code = ("_probe('digits', lambda: __import__('reglab').data.digits()['x_train'].shape)\n"
+            "_probe('sklearn', lambda: __import__('sklearn.datasets').__name__)\n")
+    found = verdicts(sandboxed_python(code, tmp_path / "work", hidden=[Path(f) for f in folders]))
+    assert_denied(found, ["digits"])
+    assert found["sklearn"][0] == "ALLOWED", found["sklearn"]
+    found = verdicts(sandboxed_python(code, tmp_path / "open"))
+    assert found["digits"][0] == "ALLOWED", "without hiding, the sandbox reads the data"
