@@ -191,9 +191,10 @@ class Run:
         self.rows.append((*cells, self.today))
 
 
-def measure_chapters(run: Run) -> None:
-    """Each chapter top to bottom in a fresh kernel: median wall time, peak memory."""
-    for chapter in chapters():
+def measure_chapters(run: Run, names: set[str] | None = None) -> None:
+    """Each chapter (of ``names``) top to bottom in a fresh kernel: median wall time, peak
+    memory."""
+    for chapter in [c for c in chapters() if names is None or c.stem in names]:
         run.progress(f"chapter {chapter.stem}")
         runs = [run_notebook(nbformat.read(chapter, as_version=4), chapter.parent)
                 for _ in range(run.repeat)]
@@ -205,9 +206,10 @@ def measure_chapters(run: Run) -> None:
                 f"{'ok' if ok else 'OVER'} (≤ {budget} s, ≤ 1500 MB)")
 
 
-def measure_autograde(run: Run, tmp: Path) -> None:
-    """One submission of each assignment, against the floor measured beside it."""
-    for assignment in assignments():
+def measure_autograde(run: Run, tmp: Path, names: set[str] | None = None) -> None:
+    """One submission of each assignment (of ``names``), against the floor measured beside
+    it."""
+    for assignment in [a for a in assignments() if names is None or a in names]:
         run.progress(f"autograde {assignment}")
         wall, beside = autograde_and_floor(assignment, tmp, run.repeat)
         ratio, seconds = wall / beside, BUDGET_AUTOGRADE_S.get(assignment)
@@ -263,6 +265,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS),
                         help="measure only these parts; the table keeps the other rows, each "
                              "with the date it was measured")
+    parser.add_argument("--names", nargs="+", metavar="NN_topic",
+                        help="only these chapters and assignments (e.g. 09_capstone)")
     parser.add_argument("--class-size", type=int, default=40,
                         help="simulated submissions graded one at a time, by the embedded "
                              "cluster and by a loopback Dask cluster")
@@ -276,18 +280,22 @@ def main() -> int:
     args = _arguments()
     # nbgrader's gradebook runs `alembic`, which lives beside this Python.
     os.environ["PATH"] = nbgrader_env()["PATH"]
-    parts = set(args.only)
-    run = Run(1 + len(chapters()) * ("chapters" in parts)
-              + len(assignments()) * ("autograde" in parts) + 2 * ("class" in parts)
+    parts, names = set(args.only), set(args.names) if args.names else None
+    unknown = (names or set()) - {c.stem for c in chapters()} - set(assignments())
+    if unknown:
+        raise SystemExit(f"no chapter or assignment {sorted(unknown)}")
+    counted = len(names) if names else None
+    run = Run(1 + (counted or len(chapters())) * ("chapters" in parts)
+              + (counted or len(assignments())) * ("autograde" in parts) + 2 * ("class" in parts)
               + ("cluster" in parts) + ("book" in parts) + 2 * args.suite, args.repeat)
     run.progress("floor: fresh kernel importing TensorFlow and Keras")
     floor = median(lambda: run_notebook(floor_notebook(), ROOT)[0], args.repeat)
     run.row("floor: kernel start + import TensorFlow/Keras", f"{floor:.1f} s", "", "")
     if "chapters" in parts:
-        measure_chapters(run)
+        measure_chapters(run, names)
     with tempfile.TemporaryDirectory(prefix="reglab-bench-") as tmp:
         if "autograde" in parts:
-            measure_autograde(run, Path(tmp))
+            measure_autograde(run, Path(tmp), names)
         measure_class(run, Path(tmp), args.class_size, parts)
     if "book" in parts:
         measure_book(run)

@@ -5,13 +5,14 @@ in [0, 1]. A training set of :data:`N_TRAIN` and a validation set of :data:`N_VA
 have :data:`NOISE` of their labels replaced by another class, as when labels are collected
 carelessly; what the scores count is the true label of examples no recipe saw.
 
-:func:`case` is the chapter's split (a fixed test set, opened once). :func:`trial` is one
-graded run: a fresh split of the whole source, the classes renamed by a secret permutation,
-and *canaries* in the validation set (digits carrying a small mark, all labelled with one
-secret class): a model fitted to the validation data learns "mark means that class", one that
-only monitors them does not. :func:`run` trains a recipe (``build_model(hp)`` and
-``train(model, x_train, y_train, x_val, y_val, epochs_budget)``) on a trial and
-:func:`verdict` scores it against :func:`baseline_model` trained on the same trial.
+:func:`case` gives data to explore with (a fixed test set, to open once). :func:`trial` is
+one graded draw: a fresh split of the whole source, the classes renamed by a secret
+permutation, and *canaries* in the validation set (digits carrying a small mark, all labelled
+with one secret class): a model fitted to the validation data learns "the mark means that
+class", one that only monitors them does not. :func:`run` trains a recipe (``build_model(hp)``
+and ``train(model, x_train, y_train, x_val, y_val, epochs_budget)``) on a draw, :func:`runs`
+does so beside :func:`baseline_model` on several draws, and :func:`check_rules` and
+:func:`check_band` are the assignment's verdicts.
 """
 
 import inspect
