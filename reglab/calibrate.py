@@ -36,16 +36,24 @@ def recipe_namespace(extra: str = "") -> dict:
     return namespace
 
 
-def draw(namespace: dict, seed: int) -> dict:
-    """Recipe and baseline on the draw of ``seed``: gain, pull and the rules broken."""
-    graded = capstone.trial(seed)
-    mine = capstone.run(namespace["build_model"], namespace["train"], namespace["HP"], seed,
-                        graded.inputs(), graded.x_probe)
-    base = capstone.run(capstone.baseline_model, capstone.baseline_train,
-                        capstone.BASELINE_HP, seed, graded.inputs(), graded.x_probe)
-    ours, theirs = capstone.score(mine, graded), capstone.score(base, graded)
-    return {"gain": ours["accuracy"] - theirs["accuracy"], "pull": ours["canaries"],
-            "base pull": theirs["canaries"], "broken": capstone.broken_rules(mine, graded)}
+def draws(namespace: dict, seeds: range) -> list[dict]:
+    """Recipe and baseline on the draw of each seed (:func:`reglab.capstone.runs`): gain,
+    pull and the rules broken, one dict per draw."""
+    def recipe_run(seed, inputs, x_probe, epochs_budget):
+        return capstone.run(namespace["build_model"], namespace["train"], namespace["HP"], seed,
+                            inputs, x_probe, epochs_budget)
+
+    rows = []
+    for seed in seeds:
+        (graded, mine, base), = capstone.runs(recipe_run, [seed])
+        ours, theirs = capstone.score(mine, graded), capstone.score(base, graded)
+        rows.append({"gain": ours["accuracy"] - theirs["accuracy"], "pull": ours["canaries"],
+                     "base pull": theirs["canaries"],
+                     "broken": capstone.broken_rules(mine, graded)})
+        print(f"draw {seed}: gain {rows[-1]['gain']:+.3f}, pull {rows[-1]['pull']:.3f}"
+              + (f", broke: {'; '.join(rows[-1]['broken'])}" if rows[-1]["broken"] else ""),
+              flush=True)
+    return rows
 
 
 def summary(rows: list[dict]) -> list[str]:
@@ -78,12 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
     reglab.setup(seed=0)
     namespace = recipe_namespace(args.extra.read_text() if args.extra else "")
-    rows = []
-    for seed in range(start, stop):
-        rows.append(draw(namespace, seed))
-        print(f"draw {seed}: gain {rows[-1]['gain']:+.3f}, pull {rows[-1]['pull']:.3f}"
-              + (f", broke: {'; '.join(rows[-1]['broken'])}" if rows[-1]["broken"] else ""),
-              flush=True)
+    rows = draws(namespace, range(start, stop))
     print("\n".join(summary(rows)))
     return 0
 
