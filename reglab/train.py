@@ -159,6 +159,17 @@ def fit_seeds(build: Callable[[int], "keras.Model"], splits: Sequence[dict],  # 
     return fit_models(models, splits, seeds, epochs, patience, **options)
 
 
+def accuracy(model, x: np.ndarray, labels: np.ndarray) -> float:
+    """Share of ``labels`` that ``model`` predicts on ``x``, in inference mode (no dropout,
+    no augmentation, BatchNormalization with its moving statistics)."""
+    import keras
+
+    if len(x) != len(labels):
+        raise ValueError(f"{len(x)} examples but {len(labels)} labels")
+    probabilities = keras.ops.convert_to_numpy(model(x, training=False))
+    return float(np.mean(probabilities.argmax(axis=-1) == np.asarray(labels)))
+
+
 def mean_std(values: Sequence[float], digits: int = 3) -> str:
     """``"mean ± std"`` of ``values`` (population std, as NumPy's default), rounded."""
     values = np.asarray(values, dtype="float64")

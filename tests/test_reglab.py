@@ -497,6 +497,22 @@ def test_compare_says_within_noise_unless_the_change_exceeds_the_spread():
         mean_std([])
 
 
+def test_accuracy_scores_in_inference_mode():
+    import keras
+
+    from reglab.train import accuracy
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.99),
+                              keras.layers.Dense(3, activation="softmax")])
+    x = np.random.default_rng(0).normal(size=(50, 4)).astype("float32")
+    predicted = keras.ops.convert_to_numpy(model(x, training=False)).argmax(axis=1)
+    assert accuracy(model, x, predicted) == 1.0  # dropout off: the predictions themselves
+    assert accuracy(model, x, (predicted + 1) % 3) == 0.0
+    with pytest.raises(ValueError, match="50 examples but 49 labels"):
+        accuracy(model, x, predicted[:49])
+
+
 def test_plain_log_ticks_label_one_two_five():
     import matplotlib
 
