@@ -9,8 +9,8 @@ submissions graded one at a time and by the embedded Dask cluster of one worker 
 on a Dask cluster of two workers started on loopback (reglab/services.py) with a PostgreSQL
 gradebook; the book's cold build and no-change rebuild; with --suite, the fast test subset
 and the whole test suite from a cold cache.
-Chapter, floor, autograde and rebuild figures are medians of --repeat runs; the rest are
-single runs.
+Chapter, floor, autograde and rebuild times are medians of --repeat runs, and a chapter's
+memory is the highest of its runs; the rest are single runs.
 """
 
 import argparse
@@ -318,7 +318,8 @@ def write_table(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None:
     merged = _table_rows(old[:old.index(NOTES)] if NOTES in old else old)
     merged.update({r[0]: r for r in rows})
     command = "make bench" + (f' BENCH_ARGS="{" ".join(sys.argv[1:])}"' if sys.argv[1:] else "")
-    header = (f"# Benchmark\n\nEach figure is the median of {args.repeat} run(s) of `make bench` "
+    header = (f"# Benchmark\n\nEach time is the median of {args.repeat} run(s) of `make bench`, "
+              "each memory figure the highest of them "
               f"(last run: `{command}`) on {platform.machine()} with {os.cpu_count()} cores, "
               f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python "
               f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras "
@@ -328,7 +329,9 @@ def write_table(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None:
     # Notes written by hand below the table (why a budget is missed) survive a new run.
     notes = old[old.index(NOTES):] if NOTES in old else ""
     args.output.write_text(table + ("\n" + notes if notes else ""))
-    print("\n" + table + f"\nwritten to {args.output.relative_to(ROOT)}")
+    shown = args.output.resolve()
+    print("\n" + table + "\nwritten to "
+          f"{shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown}")
 
 
 if __name__ == "__main__":

@@ -46,17 +46,19 @@ class BestEpochs:
 
     A model whose validation loss has not improved for ``patience`` epochs is stopped: later
     epochs no longer count for it, and at the end it gets the weights of its best epoch. Training
-    ends when every model is stopped. Use :meth:`callback` as a Keras callback.
+    ends when every model is stopped, but not before ``min_epochs`` (the later epochs only
+    extend the recorded curves). Use :meth:`callback` as a Keras callback.
     """
 
-    def __init__(self, models: Sequence, patience: int) -> None:
+    def __init__(self, models: Sequence, patience: int, min_epochs: int = 0) -> None:
         if patience < 0:
             raise ValueError(f"patience must be non-negative, got {patience}")
-        self.models, self.patience = list(models), patience
+        self.models, self.patience, self.min_epochs = list(models), patience, min_epochs
         self.best = [np.inf] * len(self.models)
         self.best_epoch = [0] * len(self.models)
         self.weights = [m.get_weights() for m in self.models]
         self.stopped = [False] * len(self.models)
+        self.stop_epoch: list[int | None] = [None] * len(self.models)
 
     def update(self, epoch: int, logs: dict) -> bool:
         """Record one epoch's logs of the joined model; True when every model is stopped."""
@@ -68,7 +70,7 @@ class BestEpochs:
                 self.best[i], self.best_epoch[i] = loss, epoch
                 self.weights[i] = model.get_weights()
             elif epoch - self.best_epoch[i] >= self.patience:
-                self.stopped[i] = True
+                self.stopped[i], self.stop_epoch[i] = True, epoch
         return all(self.stopped)
 
     def restore(self) -> None:
@@ -84,7 +86,7 @@ class BestEpochs:
 
         class _Callback(keras.callbacks.Callback):
             def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-                if tracker.update(epoch, logs or {}):
+                if tracker.update(epoch, logs or {}) and epoch + 1 >= tracker.min_epochs:
                     joined.stop_training = True
 
             def on_train_end(self, logs: dict | None = None) -> None:
@@ -108,36 +110,59 @@ def _pipeline(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], batch_size: in
         lambda *pairs: (tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)))
 
 
+def _return_freed_memory() -> None:
+    """Collect a fit's garbage and give the freed memory back to the system (glibc: Linux).
+
+    TensorFlow keeps part of every traced training step, and a chapter fits dozens of stacks
+    in one kernel; collecting and trimming after each keeps its footprint in check.
+    """
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # no glibc (macOS, Windows, musl): nothing to do
+        pass
+
+
 def fit_models(models: Sequence, splits: Sequence[dict], shuffle_seeds: Sequence[int],
                epochs: int, patience: int, batch_size: int = 32,
                optimizer: Callable | None = None, loss: str = "sparse_categorical_crossentropy",
-               metrics: Sequence[str] = ("accuracy",)) -> list[dict]:
+               metrics: Sequence[str] = ("accuracy",), min_epochs: int = 0) -> list[dict]:
     """Train uncompiled ``models`` side by side, model ``i`` on ``splits[i]``, early-stopped.
 
     ``splits[i]`` holds ``x_train, y_train, x_val, y_val`` (as :func:`reglab.data.digits`
     returns them); ``shuffle_seeds[i]`` reshuffles model ``i``'s training data every epoch.
-    ``optimizer()`` makes the optimizer (Adam by default). Returns one dict per model:
-    ``model`` (with its best epoch's weights), ``history`` (its per-epoch logs, Keras style),
-    ``best_epoch`` (counted from 0) and ``epochs`` (how many were trained).
+    ``optimizer()`` makes the optimizer (Adam by default). Training goes on to ``min_epochs``
+    even when every model has stopped, which records the curves past the stops without
+    changing what each model keeps. Returns one dict per model: ``model`` (with its best
+    epoch's weights), ``history`` (its per-epoch logs, Keras style), ``best_epoch`` (counted
+    from 0), ``epochs`` (how many were trained) and ``stopped_after`` (the epochs that counted
+    for it: up to its early stop, else all).
     """
     import keras
 
     if not len(models) == len(splits) == len(shuffle_seeds):
         raise ValueError(f"{len(models)} models, {len(splits)} splits, "
                          f"{len(shuffle_seeds)} seeds: need one of each per model")
+    if not 0 <= min_epochs <= epochs:
+        raise ValueError(f"min_epochs must be between 0 and epochs={epochs}, got {min_epochs}")
     joined = join(models)
     joined.compile(optimizer=optimizer() if optimizer else keras.optimizers.Adam(),
                    loss=[loss] * len(models), metrics=[list(metrics)] * len(models))
     train = _pipeline([s["x_train"] for s in splits], [s["y_train"] for s in splits],
                       batch_size, shuffle_seeds)
     val = _pipeline([s["x_val"] for s in splits], [s["y_val"] for s in splits], 1024, None)
-    tracker = BestEpochs(models, patience)
+    tracker = BestEpochs(models, patience, min_epochs)
     history = joined.fit(train, validation_data=val, epochs=epochs, shuffle=False, verbose=0,
                          callbacks=[tracker.callback(joined)])
     trained = len(history.history["loss"])
+    _return_freed_memory()
     return [{"model": m, "history": _per_model(history.history, i, len(models)),
-             "best_epoch": tracker.best_epoch[i], "epochs": trained}
-            for i, m in enumerate(models)]
+             "best_epoch": tracker.best_epoch[i], "epochs": trained,
+             "stopped_after": trained if stop is None else stop + 1}
+            for i, (m, stop) in enumerate(zip(models, tracker.stop_epoch, strict=True))]
 
 
 def fit_seeds(build: Callable[[int], "keras.Model"], splits: Sequence[dict],  # noqa: F821

@@ -481,6 +481,31 @@ def test_models_trained_side_by_side_train_as_if_alone():
         train.fit_models([build(0)], [split, split], [0], epochs=1, patience=1)
 
 
+def test_min_epochs_records_curves_past_the_stop_without_changing_the_kept_weights():
+    import keras
+
+    from reglab import train
+
+    split = {k: v[:64] for k, v in data.digits(seed=2).items()}
+
+    def build(seed):
+        return keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+
+    fast = {"optimizer": lambda: keras.optimizers.Adam(0.05)}  # overfits 64 examples quickly
+    stopped = train.fit_seeds(build, [split], [5], epochs=40, patience=0, **fast)[0]
+    longer = train.fit_seeds(build, [split], [5], epochs=40, patience=0, min_epochs=40, **fast)[0]
+    assert stopped["epochs"] == stopped["stopped_after"] < 40, "patience 0 should stop early"
+    assert longer["epochs"] == 40, "min_epochs must keep training after every model stopped"
+    assert longer["stopped_after"] == stopped["stopped_after"]
+    assert longer["best_epoch"] == stopped["best_epoch"]
+    np.testing.assert_allclose(longer["history"]["val_loss"][: stopped["epochs"]],
+                               stopped["history"]["val_loss"], atol=1e-5)
+    for a, b in zip(longer["model"].get_weights(), stopped["model"].get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)  # the best epoch's weights, both times
+    with pytest.raises(ValueError, match="min_epochs"):
+        train.fit_models([build(0)], [split], [0], epochs=2, patience=1, min_epochs=3)
+
+
 def test_compare_says_within_noise_unless_the_change_exceeds_the_spread():
     from reglab.train import compare, mean_std
 
